@@ -1,0 +1,49 @@
+"""Record the key numbers of a notebook run, for ``reports/<profile>/index.md``.
+
+A notebook calls ``record("psnr_l2", 23.1)``; the reproduction runner points
+``$COLORKIT_RECORD_FILE`` at a JSON file beside the executed notebook and reads
+it back when it writes the index. Run interactively (no variable set), the
+values are kept in memory only, so a learner's session never writes into
+``reports/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+_MEMORY: dict[str, object] = {}
+
+
+def _clean(value):
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        value = value.item()
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return float(f"{value:.6g}")
+    if isinstance(value, (int, str, bool)) or value is None:
+        return value
+    raise TypeError(f"record() takes numbers or short strings, not {type(value).__name__}")
+
+
+def record(key: str, value) -> object:
+    """Store ``key = value`` for the report index and return the value."""
+    value = _clean(value)
+    _MEMORY[key] = value
+    target = os.environ.get("COLORKIT_RECORD_FILE")
+    if target:
+        path = Path(target)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data[key] = value
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+    return value
+
+
+def recorded() -> dict[str, object]:
+    """Everything recorded in this process."""
+    return dict(_MEMORY)

@@ -1,0 +1,192 @@
+"""Run every notebook with papermill into ``reports/<profile>/`` and write ``index.md``.
+
+For each ``notebooks/NN_name.ipynb`` in order:
+
+- execute it with papermill (``PROFILE`` injected, ``$COLORKIT_PROFILE`` set) into
+  ``reports/<profile>/NN_name.ipynb``;
+- collect the numbers it recorded (:mod:`colorkit.record`) from ``NN_name.json``;
+- save its figures as ``figures/NN_name_K.png``.
+
+A failing notebook is reported with its error cell and the run goes on with the
+rest; the command then exits non-zero. The previous report of the same profile
+is kept in ``reports/.previous/<profile>/`` rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from colorkit.errors import ColorkitError
+from colorkit.paths import NOTEBOOKS_DIR, PROFILES, REPORTS_DIR
+
+KERNEL = "colorkit"
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str  # "ok" | "failed"
+    seconds: float
+    numbers: dict = field(default_factory=dict)
+    error: str = ""  # "cell N: ExcName: message" for a failed notebook
+    figures: int = 0
+
+
+def find_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = None) -> list[Path]:
+    """``NN_name.ipynb`` files in order; ``only`` keeps those whose name starts with one of the given prefixes."""
+    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(p.stem.startswith(o) for o in only)]
+        if not paths:
+            raise ColorkitError(f"no notebook matches {only!r} in {folder}")
+    return paths
+
+
+def _error_cell(nb_path: Path) -> str:
+    """'cell N: ename: evalue' for the first cell with an error output of an executed notebook."""
+    nb = json.loads(nb_path.read_text())
+    code_index = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue  # count as in the source notebook, without papermill's injected cell
+        code_index += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first_line = "".join(cell["source"]).strip().splitlines()[:1]
+                where = f"code cell {code_index}" + (f" ({first_line[0][:60]!r})" if first_line else "")
+                return f"{where}: {out.get('ename')}: {str(out.get('evalue'))[:300]}"
+    return "unknown error (no error output stored)"
+
+
+def extract_figures(nb_path: Path, out_dir: Path) -> int:
+    """Write every PNG output of an executed notebook to ``out_dir/<stem>_K.png``; return the count."""
+    nb = json.loads(nb_path.read_text())
+    count = 0
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                count += 1
+                out_dir.mkdir(parents=True, exist_ok=True)
+                data = png if isinstance(png, str) else "".join(png)
+                (out_dir / f"{nb_path.stem}_{count}.png").write_bytes(base64.b64decode(data))
+    return count
+
+
+def run_notebook(nb: Path, out_dir: Path, profile: str, kernel: str = KERNEL, timeout: int | None = 3600) -> NotebookResult:
+    import papermill as pm
+
+    out_nb = out_dir / nb.name
+    record_file = out_dir / f"{nb.stem}.json"
+    record_file.unlink(missing_ok=True)
+    env_before = {k: os.environ.get(k) for k in ("COLORKIT_PROFILE", "COLORKIT_RECORD_FILE")}
+    os.environ["COLORKIT_PROFILE"] = profile
+    os.environ["COLORKIT_RECORD_FILE"] = str(record_file)
+    start = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        pm.execute_notebook(
+            str(nb), str(out_nb), parameters={"PROFILE": profile}, kernel_name=kernel, language="python",
+            cwd=str(nb.parent), progress_bar=False, execution_timeout=timeout,
+        )
+    except pm.PapermillExecutionError:
+        status, error = "failed", _error_cell(out_nb)
+    except Exception as exc:  # kernel died, bad notebook JSON, timeout...
+        status, error = "failed", f"{type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    seconds = time.perf_counter() - start
+    numbers = json.loads(record_file.read_text()) if record_file.exists() else {}
+    figures = extract_figures(out_nb, out_dir / "figures") if out_nb.exists() else 0
+    return NotebookResult(nb.stem, status, seconds, numbers, error, figures)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def write_index(results: list[NotebookResult], out_dir: Path, profile: str, total_seconds: float) -> Path:
+    """``index.md``: one row per notebook (status, runtime, recorded numbers), then the errors."""
+    import torch
+
+    lines = [
+        f"# colorkit reproduction — profile `{profile}`",
+        "",
+        f"- finished: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; total {total_seconds:.0f} s",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"{'CUDA: ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}; "
+        f"Python {platform.python_version()}, torch {torch.__version__}",
+        "",
+        "| notebook | status | runtime | figures | key numbers |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        nums = "<br>".join(f"{k} = {_fmt(v)}" for k, v in r.numbers.items()) or "—"
+        status = "✅ ok" if r.status == "ok" else "❌ failed"
+        lines.append(f"| [{r.name}]({r.name}.ipynb) | {status} | {r.seconds:.1f} s | {r.figures} | {nums} |")
+    failed = [r for r in results if r.status != "ok"]
+    if failed:
+        lines += ["", "## Failures", ""]
+        lines += [f"- **{r.name}**: {r.error}" for r in failed]
+    path = out_dir / "index.md"
+    path.write_text("\n".join(lines) + "\n")
+    (out_dir / "index.json").write_text(json.dumps([r.__dict__ for r in results], indent=1))
+    return path
+
+
+def reproduce(profile: str = "pretrained", only: list[str] | None = None, reports_dir: Path = REPORTS_DIR,
+              notebooks_dir: Path = NOTEBOOKS_DIR, kernel: str = KERNEL) -> list[NotebookResult]:
+    if profile not in PROFILES:
+        raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    from tqdm import tqdm
+
+    notebooks = find_notebooks(notebooks_dir, only)
+    out_dir = reports_dir / profile
+    if out_dir.exists():  # keep the last report instead of overwriting it
+        previous = reports_dir / ".previous" / profile
+        shutil.rmtree(previous, ignore_errors=True)
+        previous.parent.mkdir(parents=True, exist_ok=True)
+        out_dir.rename(previous)
+    out_dir.mkdir(parents=True)
+    results = []
+    start = time.perf_counter()
+    bar = tqdm(notebooks, desc=f"reproduce [{profile}]", unit="notebook")
+    for nb in bar:
+        bar.set_postfix_str(nb.stem)
+        result = run_notebook(nb, out_dir, profile, kernel)
+        results.append(result)
+        mark = "ok" if result.status == "ok" else f"FAILED — {result.error}"
+        tqdm.write(f"{nb.stem}: {mark} ({result.seconds:.1f} s)")
+    index = write_index(results, out_dir, profile, time.perf_counter() - start)
+    print(f"report: {index}")
+    return results
+
+
+def add_cli(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default=os.environ.get("COLORKIT_PROFILE", "pretrained"), choices=PROFILES)
+    parser.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes (e.g. 00 01)")
+    parser.add_argument("--kernel", default=KERNEL, help="Jupyter kernel name (default: %(default)s)")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    results = reproduce(args.profile, args.only, kernel=args.kernel)
+    failed = [r.name for r in results if r.status != "ok"]
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0

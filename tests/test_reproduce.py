@@ -1,0 +1,79 @@
+"""The reproduction runner: runs notebooks in order, records numbers, survives a failing notebook."""
+
+import json
+
+import nbformat
+import pytest
+
+from colorkit import record as record_mod
+from colorkit.errors import ColorkitError
+from colorkit.reproduce import find_notebooks, reproduce
+
+
+def _nb(path, cells):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('import os\nPROFILE = os.environ.get("COLORKIT_PROFILE", "pretrained")')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture()
+def notebooks(tmp_path):
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    _nb(d / "00_first.ipynb", [
+        "from colorkit.record import record\nrecord('answer', 42)\nrecord('profile_seen', PROFILE)",
+        "import matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2]); plt.show()",
+    ])
+    _nb(d / "01_broken.ipynb", ["x = 1", "raise ValueError('deliberate failure')", "print('never')"])
+    _nb(d / "02_after.ipynb", ["from colorkit.record import record\nrecord('ran_after_failure', True)"])
+    (d / "notes.ipynb").write_text("{}")  # not numbered: ignored
+    return d
+
+
+def test_runs_all_in_order_and_reports_failure(notebooks, tmp_path):
+    reports = tmp_path / "reports"
+    results = reproduce("quick", reports_dir=reports, notebooks_dir=notebooks, kernel="python3")
+    assert [r.name for r in results] == ["00_first", "01_broken", "02_after"]
+    assert [r.status for r in results] == ["ok", "failed", "ok"]
+    first, broken, after = results
+    assert first.numbers == {"answer": 42, "profile_seen": "quick"}  # papermill injected the profile
+    assert first.figures == 1 and (reports / "quick" / "figures" / "00_first_1.png").stat().st_size > 1000
+    assert "code cell 3" in broken.error and "ValueError: deliberate failure" in broken.error
+    assert after.numbers == {"ran_after_failure": True}
+    index = (reports / "quick" / "index.md").read_text()
+    assert "| [00_first](00_first.ipynb) | ✅ ok |" in index
+    assert "answer = 42" in index
+    assert "❌ failed" in index and "deliberate failure" in index
+    assert json.loads((reports / "quick" / "index.json").read_text())[1]["status"] == "failed"
+    for name in ["00_first", "01_broken", "02_after"]:
+        assert (reports / "quick" / f"{name}.ipynb").exists()
+
+
+def test_previous_report_is_kept(notebooks, tmp_path):
+    reports = tmp_path / "reports"
+    reproduce("quick", only=["00"], reports_dir=reports, notebooks_dir=notebooks, kernel="python3")
+    (reports / "quick" / "marker.txt").write_text("from the first run")
+    reproduce("quick", only=["00"], reports_dir=reports, notebooks_dir=notebooks, kernel="python3")
+    assert (reports / ".previous" / "quick" / "marker.txt").read_text() == "from the first run"
+    assert not (reports / "quick" / "marker.txt").exists()
+
+
+def test_bad_arguments(notebooks, tmp_path):
+    with pytest.raises(ColorkitError, match="unknown profile"):
+        reproduce("fast", reports_dir=tmp_path, notebooks_dir=notebooks)
+    with pytest.raises(ColorkitError, match="no notebook matches"):
+        find_notebooks(notebooks, only=["99"])
+
+
+def test_record_outside_a_run_stays_in_memory(monkeypatch, tmp_path):
+    monkeypatch.delenv("COLORKIT_RECORD_FILE", raising=False)
+    assert record_mod.record("x", 1.234567891) == 1.23457
+    assert record_mod.recorded()["x"] == 1.23457
+    monkeypatch.setenv("COLORKIT_RECORD_FILE", str(tmp_path / "r.json"))
+    record_mod.record("y", float("nan"))
+    assert json.loads((tmp_path / "r.json").read_text()) == {"y": "nan"}
+    with pytest.raises(TypeError):
+        record_mod.record("z", [1, 2])
