@@ -1,0 +1,296 @@
+"""Colorize images with a trained model: one image, a batch, a folder, or the command line.
+
+    >>> col = Colorizer("reg_l2")                       # data/checkpoints/reg_l2.pt
+    >>> rgb = col.colorize(grey_or_rgb_uint8, size=256)  # uint8 (H, W, 3)
+
+The path from grey to colour, for an image of any size H x W:
+
+1. ``L`` (1, 1, H, W) of the input (a colour input's chroma is ignored);
+2. L resized to the *working size* ``size`` x ``size`` (DeOldify's "render
+   factor" is the same knob: a larger working size sees finer structure but
+   costs more), and run through the network;
+3. regression output is ab; classification logits are decoded over the bins
+   (annealed mean at ``temperature``, or mean / mode);
+4. that ab is upsampled (bilinear) to H x W and merged with the *full-resolution*
+   L, so every detail of the input survives;
+5. where a predicted colour falls outside sRGB at that lightness, its chroma is
+   scaled toward grey until it fits (:func:`fit_chroma_to_gamut`), instead of
+   clipping RGB, which would change the lightness.
+
+Model names resolve to ``data/checkpoints/NAME.pt``; a path to any
+colorkit checkpoint (training run or export) works too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorkit.color import image_to_tensor, lab_to_rgb, rgb_to_L, tensor_to_image
+from colorkit.errors import ColorkitError
+from colorkit.models import build_model, to_ab
+from colorkit.paths import CHECKPOINTS_DIR
+
+
+def available_models() -> list[str]:
+    """Names of the committed checkpoints in ``data/checkpoints/``."""
+    return sorted(p.stem for p in CHECKPOINTS_DIR.glob("*.pt"))
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
+    """A checkpoint file path, or a model name looked up as ``data/checkpoints/NAME.pt``."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    named = CHECKPOINTS_DIR / f"{p.name}.pt"
+    if p.suffix == "" and len(p.parts) == 1 and named.is_file():
+        return named
+    known = ", ".join(available_models()) or "none committed yet"
+    raise ColorkitError(f"no such checkpoint or model name (models: {known})", path=name_or_path)
+
+
+def load_model(name_or_path, device=None) -> tuple[torch.nn.Module, dict]:
+    """(network in eval mode on ``device``, checkpoint metadata without the weights)."""
+    from colorkit.train import load_checkpoint
+
+    path = resolve_checkpoint(name_or_path)
+    ck = load_checkpoint(path)
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in ck["models"]["net"].items()}
+    try:
+        model = build_model(ck["config"]["model"], bins=sd.get("head.bins"))
+        model.load_state_dict(sd)
+    except (ValueError, TypeError, RuntimeError, KeyError) as e:
+        raise ColorkitError(f"checkpoint does not match its model config ({e})", path=path) from None
+    meta = {k: v for k, v in ck.items() if k not in ("models", "optims", "scalers", "rng")}
+    meta["path"] = str(path)
+    return model.eval().to(device or "cpu"), meta
+
+
+def fit_chroma_to_gamut(L: torch.Tensor, ab: torch.Tensor, iters: int = 10, tol: float = 1e-3) -> torch.Tensor:
+    """sRGB (N, 3, H, W) of Lab (L, ab), with out-of-gamut chroma scaled toward grey (L kept).
+
+    For each pixel whose colour leaves [0, 1] in sRGB, finds by bisection the
+    largest s in [0, 1] such that (L, s·ab) fits (grey, s = 0, always does).
+    """
+    rgb = lab_to_rgb(torch.cat([L, ab], 1), clip=False)
+    bad = ((rgb < -tol) | (rgb > 1 + tol)).any(1)  # (N, H, W)
+    if bad.any():
+        Lb, abb = L[:, 0][bad], ab.permute(0, 2, 3, 1)[bad]  # (K,), (K, 2)
+        lo, hi = torch.zeros_like(Lb), torch.ones_like(Lb)
+        for _ in range(iters):
+            mid = (lo + hi) / 2
+            lab = torch.cat([Lb[:, None], abb * mid[:, None]], 1).T[None, :, :, None]  # (1, 3, K, 1)
+            x = lab_to_rgb(lab, clip=False)[0, :, :, 0]
+            ok = ((x >= -tol) & (x <= 1 + tol)).all(0)
+            lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+        lab = torch.cat([Lb[:, None], abb * lo[:, None]], 1).T[None, :, :, None]
+        rgb = rgb.permute(0, 2, 3, 1).clone()
+        rgb[bad] = lab_to_rgb(lab, clip=False)[0, :, :, 0].T
+        rgb = rgb.permute(0, 3, 1, 2)
+    return rgb.clamp(0.0, 1.0)
+
+
+def merge_chroma(L_full: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
+    """Full-resolution L (1, 1, H, W) + ab (1, 2, h, w) -> uint8 RGB (H, W, 3); ab is upsampled bilinearly."""
+    if ab.shape[-2:] != L_full.shape[-2:]:
+        ab = F.interpolate(ab, size=L_full.shape[-2:], mode="bilinear", align_corners=False)
+    return tensor_to_image(fit_chroma_to_gamut(L_full.float(), ab.float()))
+
+
+def _image_key(image: np.ndarray, size: int) -> str:
+    return f"{image.shape}:{size}:" + hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
+
+
+class Colorizer:
+    """A trained colorization network with its pre- and post-processing.
+
+    ``Colorizer(name_or_checkpoint, device=None)``; ``device`` defaults to CUDA if
+    available. Attributes: ``model``, ``meta`` (config, steps, wall time,
+    evaluation numbers of the checkpoint), ``name``, ``kind`` ("ab" or "logits").
+    """
+
+    cache_size = 4
+
+    def __init__(self, checkpoint, device=None):
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if isinstance(checkpoint, torch.nn.Module):  # used by from_model
+            self.model, self.meta = checkpoint.to(device), {}
+        else:
+            self.model, self.meta = load_model(checkpoint, device)
+        self.device = device
+        self.name = self.meta.get("name") or (Path(str(checkpoint)).stem if not isinstance(checkpoint, torch.nn.Module)
+                                              else "model")
+        self.kind = self.model.head.kind
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+
+    @classmethod
+    def from_model(cls, model: torch.nn.Module, cfg: dict | None = None, device=None) -> "Colorizer":
+        """Wrap an in-memory network (e.g. during training). The caller sets train/eval mode."""
+        col = cls(model, device=device or next(model.parameters()).device)
+        col.meta = {"name": (cfg or {}).get("name", "model"), "config": cfg}
+        col.name = col.meta["name"]
+        return col
+
+    def __repr__(self) -> str:
+        return f"Colorizer({self.name!r}, kind={self.kind!r}, device={self.device.type!r})"
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def lightness(self, image: np.ndarray) -> torch.Tensor:
+        """uint8 (H, W, 3) or grey (H, W) -> L (1, 1, H, W) on the device."""
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+            got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
+            raise ColorkitError(f"colorize: expected a uint8 image array, got {got}")
+        if image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
+            raise ColorkitError(f"colorize: expected an image of shape (H, W, 3) or (H, W), got {image.shape}")
+        return rgb_to_L(image_to_tensor(image, device=self.device))
+
+    @staticmethod
+    def working_L(L: torch.Tensor, size: int) -> torch.Tensor:
+        """L (N, 1, H, W) -> (N, 1, size, size), antialiased when shrinking."""
+        if L.shape[-2:] == (size, size):
+            return L
+        return F.interpolate(L, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+    @torch.inference_mode()
+    def network(self, L_small: torch.Tensor) -> torch.Tensor:
+        """Working-size L (N, 1, s, s) -> raw output (N, 2|Q, s/k, s/k) (ab, or logits)."""
+        return self.model(L_small.to(self.device)).float()
+
+    def _check_size(self, size: int) -> int:
+        if not isinstance(size, (int, np.integer)) or size < 16:
+            raise ColorkitError(f"colorize: size must be an integer of at least 16, got {size!r}")
+        return int(size)
+
+    # --- classification: the distribution -------------------------------------------------------
+
+    def predict_distribution(self, image: np.ndarray, size: int = 256) -> torch.Tensor:
+        """Probabilities over the bins (Q, h, w) at the output size of the working image; cached.
+
+        Re-decoding a cached distribution at another temperature (``colorize`` with the
+        same image and size) does not run the network again.
+        """
+        if self.kind != "logits":
+            raise ColorkitError(f"{self.name} is a regression model: it predicts ab, not a distribution")
+        key = _image_key(image, self._check_size(size))
+        if key not in self._cache:
+            L = self.lightness(image)
+            self._cache[key] = torch.softmax(self.network(self.working_L(L, size)), dim=1)[0]
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        return self._cache[key]
+
+    @property
+    def bins(self) -> torch.Tensor:
+        """ab bin centres (Q, 2) of a classification model."""
+        if self.kind != "logits":
+            raise ColorkitError(f"{self.name} is a regression model: it has no bins")
+        return self.model.head.bins
+
+    def decode(self, probs: torch.Tensor, temperature: float = 0.38, method: str = "annealed") -> torch.Tensor:
+        """Probabilities (Q, h, w) or (N, Q, h, w) -> ab (N, 2, h, w)."""
+        from colorkit import quantize
+
+        probs = probs if probs.ndim == 4 else probs[None]
+        return quantize.decode(probs, self.bins, method=method, T=temperature, from_logits=False)
+
+    # --- colorizing ----------------------------------------------------------------------------------
+
+    def predict_ab(self, image: np.ndarray, temperature: float = 0.38, size: int = 256,
+                   method: str = "annealed") -> torch.Tensor:
+        """Predicted chroma at the network's output size: ab (1, 2, h, w)."""
+        if self.kind == "logits":
+            return self.decode(self.predict_distribution(image, size), temperature, method)
+        return self.network(self.working_L(self.lightness(image), self._check_size(size)))
+
+    def colorize(self, image: np.ndarray, temperature: float = 0.38, size: int = 256,
+                 method: str = "annealed") -> np.ndarray:
+        """uint8 (H, W, 3) or grey (H, W) -> uint8 RGB (H, W, 3) with the input's full-resolution L.
+
+        ``temperature`` and ``method`` ("annealed" | "mean" | "mode") matter for
+        classification models only; ``size`` is the working size.
+        """
+        L = self.lightness(image)
+        if self.kind == "logits":
+            key = _image_key(image, self._check_size(size))
+            if key in self._cache:
+                return merge_chroma(L, self.decode(self._cache[key], temperature, method))
+            out = self.network(self.working_L(L, size))
+            ab = to_ab(self.model, out, method=method, temperature=temperature)
+        else:
+            ab = self.network(self.working_L(L, self._check_size(size)))
+        return merge_chroma(L, ab)
+
+    def colorize_batch(self, images: list[np.ndarray], temperature: float = 0.38, size: int = 256,
+                       method: str = "annealed", batch_size: int = 8) -> list[np.ndarray]:
+        """Colorize several images (any sizes), running the network ``batch_size`` at a time."""
+        size = self._check_size(size)
+        outs = []
+        for s in range(0, len(images), batch_size):
+            Ls = [self.lightness(im) for im in images[s:s + batch_size]]
+            raw = self.network(torch.cat([self.working_L(L, size) for L in Ls]))
+            ab = to_ab(self.model, raw, method=method, temperature=temperature)
+            outs += [merge_chroma(L, ab[i:i + 1]) for i, L in enumerate(Ls)]
+        return outs
+
+    def colorize_folder(self, in_dir, out_dir, temperature: float = 0.38, size: int = 256,
+                        method: str = "annealed", suffix: str = ".png", overwrite: bool = False,
+                        progress: bool = True):
+        """Every image under ``in_dir`` -> ``out_dir`` (mirrored, ``suffix``); returns the
+        :class:`colorkit.io.FolderReport` (unreadable files are skipped and listed)."""
+        from colorkit.io import map_folder
+
+        return map_folder(in_dir, out_dir, lambda im: self.colorize(im, temperature, size, method),
+                          suffix=suffix, overwrite=overwrite, progress=progress)
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+def add_cli(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="IN", help="image files and/or folders")
+    parser.add_argument("-o", "--out", required=True, help="output folder (inputs are never overwritten)")
+    parser.add_argument("--model", default="cls313_rebal", help="model name in data/checkpoints/ or a checkpoint path")
+    parser.add_argument("--size", type=int, default=256, help="working size (render factor x 16)")
+    parser.add_argument("--temperature", type=float, default=0.38, help="annealed-mean temperature (classification)")
+    parser.add_argument("--method", choices=("annealed", "mean", "mode"), default="annealed")
+    parser.add_argument("--device", default=None, help="cpu | cuda (default: cuda if available)")
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    from colorkit.io import FolderReport, read_image, write_image
+
+    col = Colorizer(args.model, device=args.device)
+    out = Path(args.out)
+    report = FolderReport()
+    fn = dict(temperature=args.temperature, size=args.size, method=args.method)
+    for item in map(Path, args.inputs):
+        if item.is_dir():
+            target = out if len(args.inputs) == 1 else out / item.resolve().name
+            try:
+                r = col.colorize_folder(item, target, **fn)
+            except ColorkitError as e:
+                report.skipped.append((item, e.problem))
+                continue
+            report.done += r.done
+            report.skipped += r.skipped
+            continue
+        target = out / f"{item.stem}.png"
+        if target.resolve() == item.resolve() or target.exists():
+            report.skipped.append((item, f"output {target} exists (never overwritten)"))
+            continue
+        try:
+            report.done.append((item, write_image(target, col.colorize(read_image(item), **fn))))
+        except ColorkitError as e:
+            report.skipped.append((item, e.problem))
+    print(f"colorkit colorize ({col.name}): {report.summary()}", file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1

@@ -1,0 +1,60 @@
+"""Colorization networks, built from the ``model`` section of a config.
+
+Every colorizer maps L (N, 1, H, W) in [0, 100] to ``head.kind == "ab"``
+(N, 2, h, w) chroma or ``"logits"`` (N, Q, h, w) over ab bins, with
+``h = ceil(H / out_stride)``; :func:`to_ab` turns either into ab.
+
+    >>> net = build_model({"arch": "unet", "base": 8, "depth": 4, "head": "ab"})
+    >>> net(torch.zeros(1, 1, 64, 64)).shape
+    torch.Size([1, 2, 64, 64])
+
+Other architectures join with :func:`register_model`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from colorkit.models.heads import ABHead, LogitHead, normalize_L, to_ab
+from colorkit.models.unet import UNet
+from colorkit.models.zhang import ZhangNet
+
+MODELS: dict[str, type[nn.Module]] = {"unet": UNet, "zhang": ZhangNet}
+
+
+def register_model(name: str, cls: type[nn.Module]) -> type[nn.Module]:
+    """Make ``arch: name`` in a config build ``cls(**rest_of_section)``."""
+    MODELS[name] = cls
+    return cls
+
+
+def build_model(cfg: dict, bins: torch.Tensor | None = None) -> nn.Module:
+    """The network described by a config's ``model`` section.
+
+    ``cfg["arch"]`` picks the class; the other keys are its arguments, except
+    ``bins_step`` (ab grid step for a ``head: logits`` model, default 10), used to
+    derive the bins with :func:`colorkit.quantize.gamut_bins` unless ``bins``
+    (Q, 2) is given (as when loading a checkpoint, whose weights carry them).
+    """
+    kwargs = dict(cfg)
+    arch = kwargs.pop("arch", "unet")
+    step = kwargs.pop("bins_step", 10)
+    if arch not in MODELS:
+        raise ValueError(f"unknown model arch {arch!r}; known: {', '.join(sorted(MODELS))}")
+    if kwargs.get("head") == "logits":
+        if bins is None:
+            from colorkit import quantize
+
+            bins = quantize.gamut_bins(step=step)
+        kwargs["bins"] = torch.as_tensor(bins, dtype=torch.float32)
+    return MODELS[arch](**kwargs)
+
+
+def count_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+__all__ = ["MODELS", "ABHead", "LogitHead", "UNet", "ZhangNet", "build_model", "count_params", "normalize_L",
+           "register_model", "to_ab"]

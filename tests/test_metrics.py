@@ -1,0 +1,200 @@
+"""colorkit.metrics: closed forms, agreement with skimage, the evaluation row and the tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+from skimage.color import rgb2lab
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from colorkit import metrics as m
+from colorkit import quantize as q
+from colorkit.errors import ColorkitError
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """Two small real photos (uint8 (H, W, 3)) shipped inside scikit-image."""
+    return [data.astronaut()[::8, ::8].copy(), data.coffee()[::8, ::8].copy()]
+
+
+def _noisy(img, seed=0, scale=20):
+    rng = np.random.default_rng(seed)
+    return np.clip(img.astype(int) + rng.integers(-scale, scale + 1, img.shape), 0, 255).astype(np.uint8)
+
+
+# --- PSNR / SSIM -----------------------------------------------------------------------------------
+
+
+def test_psnr_closed_form_and_skimage(photos):
+    t = torch.full((2, 3, 8, 8), 0.5)
+    assert m.psnr(t + 0.1, t) == pytest.approx(np.array([20.0, 20.0]), abs=1e-4)  # MSE 0.01
+    true = photos[0]
+    pred = _noisy(true)
+    assert m.psnr(pred, true) == pytest.approx(peak_signal_noise_ratio(true, pred), rel=1e-9)
+    assert m.psnr(true, true) == math.inf
+    # the same image as a tensor (N, 3, H, W) in [0, 1] gives the same number
+    as_t = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].double() / 255  # noqa: E731
+    assert m.psnr(as_t(pred), as_t(true))[0] == pytest.approx(m.psnr(pred, true), rel=1e-9)
+
+
+def test_ssim_matches_skimage(photos):
+    true = photos[1]
+    pred = _noisy(true, seed=1)
+    ref = structural_similarity(pred / 255.0, true / 255.0, channel_axis=-1, data_range=1.0)
+    assert m.ssim(pred, true) == pytest.approx(ref, abs=1e-9)
+    assert m.ssim(true, true) == pytest.approx(1.0)
+    batch = m.ssim(np.stack([pred, true]), np.stack([true, true]))
+    assert batch.shape == (2,) and batch[0] == pytest.approx(ref) and batch[1] == pytest.approx(1.0)
+    with pytest.raises(ColorkitError, match="7x7"):
+        m.ssim(np.zeros((5, 5, 3), np.uint8), np.zeros((5, 5, 3), np.uint8))
+
+
+def test_image_inputs_are_checked():
+    with pytest.raises(ColorkitError, match="differ"):
+        m.psnr(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8))
+    with pytest.raises(ColorkitError, match="expected"):
+        m.psnr(np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint8))
+
+
+# --- AuC ------------------------------------------------------------------------------------------------
+
+
+def _ab_field(n=10, value=(20.0, -30.0)):
+    return torch.tensor(value).view(1, 2, 1, 1).expand(1, 2, 1, n).clone()
+
+
+def test_auc_perfect_and_constant_error():
+    true = _ab_field()
+    assert m.auc_ab(true, true) == pytest.approx(1.0)
+    for e in (30.0, 30.5, 149.9, 150.0):
+        pred = true + torch.tensor([e * 0.6, e * 0.8]).view(1, 2, 1, 1)  # ‖error‖ = e
+        assert m.auc_ab(pred, true) == pytest.approx((151 - math.ceil(e)) / 151, abs=1e-9)
+    assert m.auc_ab(true + 200, true) == 0.0
+    assert m.auc_ab(true + 10, true, max_threshold=20) == pytest.approx((21 - math.ceil(10 * math.sqrt(2))) / 21)
+
+
+def test_auc_rebalanced_two_class_example():
+    # 90 pixels of a common colour predicted exactly, 10 of a rare colour off by 100.
+    bins = torch.tensor([[0.0, 0.0], [50.0, 50.0]])
+    true = torch.zeros(1, 2, 1, 100)
+    true[0, :, 0, 90:] = 50.0
+    pred = true.clone()
+    pred[0, 0, 0, 90:] += 100.0
+    prior = torch.tensor([0.9, 0.1])
+    plain = m.auc_ab(pred, true)
+    rebal = m.auc_ab(pred, true, bins=bins, prior=prior)
+    assert plain == pytest.approx((100 * 0.9 + 51) / 151)  # F(t) = 0.9 below 100, 1 from 100
+    assert rebal == pytest.approx((100 * 0.5 + 51) / 151)  # each colour weighs the same: F(t) = 0.5
+    w = m.rebalanced_pixel_weights(true, bins, prior)
+    assert w.shape == (1, 1, 100) and w[0, 0, 0] == pytest.approx(1 / 0.9) and w[0, 0, -1] == pytest.approx(10.0)
+    assert m.auc_ab(pred, true, weights=w) == pytest.approx(rebal)
+    # an empty bin in the prior gets the smallest positive prior instead of an infinite weight
+    w0 = m.rebalanced_pixel_weights(true, bins, torch.tensor([1.0, 0.0]))
+    assert np.isfinite(w0).all() and w0.max() == pytest.approx(1.0)
+    with pytest.raises(ColorkitError, match="both bins and prior"):
+        m.auc_ab(pred, true, bins=bins)
+
+
+def test_auc_pooled_histograms_add_up():
+    g = torch.Generator().manual_seed(5)
+    t1, t2 = torch.randn(1, 2, 6, 6, generator=g) * 30, torch.randn(1, 2, 6, 6, generator=g) * 30
+    p1, p2 = t1 + torch.randn(1, 2, 6, 6, generator=g) * 20, t2 + 40
+    h = m.ab_error_histogram(p1, t1) + m.ab_error_histogram(p2, t2)
+    assert m.auc_from_histogram(h) == pytest.approx(m.auc_ab(torch.cat([p1, p2]), torch.cat([t1, t2])))
+
+
+# --- colourfulness and chroma -----------------------------------------------------------------------------
+
+
+def test_colorfulness_known_images():
+    grey = np.full((4, 6, 3), 128, np.uint8)
+    assert m.colorfulness(grey) == pytest.approx(0.0)
+    red = np.zeros((4, 6, 3), np.uint8)
+    red[..., 0] = 255
+    single = 0.3 * math.hypot(255, 127.5)  # σ = 0; μ_rg = 255, μ_yb = 127.5
+    assert m.colorfulness(red) == pytest.approx(single)
+    # an arbitrary colour field: M = 0.3 * sqrt(rg² + yb²)
+    field = np.zeros((3, 3, 3), np.uint8) + np.array([200, 120, 40], np.uint8)
+    assert m.colorfulness(field) == pytest.approx(0.3 * math.hypot(80, 120))
+    # half red, half green: rg = ±255 (μ 0, σ 255), yb = 127.5 (μ 127.5, σ 0)
+    rg = red.copy()
+    rg[:2] = [0, 255, 0]
+    assert m.colorfulness(rg) == pytest.approx(255 + 0.3 * 127.5)
+    assert m.colorfulness(rg, variant="abs") == pytest.approx(single)  # the code variant cannot tell
+    # tensors in [0, 1], batched
+    t = torch.from_numpy(np.stack([red, rg])).permute(0, 3, 1, 2).double() / 255
+    assert m.colorfulness(t) == pytest.approx(np.array([single, 255 + 0.3 * 127.5]))
+
+
+def test_chroma_ratio():
+    true = torch.randn(2, 2, 5, 5) * 30
+    assert m.chroma_ratio(0.5 * true, true) == pytest.approx(0.5)
+    assert m.chroma_ratio(true, true) == pytest.approx(1.0)
+    assert math.isnan(m.chroma_ratio(true, torch.zeros_like(true)))
+
+
+# --- evaluation rows -------------------------------------------------------------------------------------------
+
+
+def test_evaluate_images_perfect_and_grey(photos):
+    bins = q.gamut_bins()
+    # the photos differ in size: lay every pixel out in one row, (1, 2, 1, total pixels)
+    ab = torch.cat([torch.from_numpy(rgb2lab(p)[..., 1:]).reshape(1, 1, -1, 2).permute(0, 3, 1, 2).float() for p in photos], dim=3)
+    prior = q.prior_from_ab(ab, bins)
+    perfect = m.evaluate_images(photos, photos, bins=bins, prior=prior, progress=False)
+    assert perfect["psnr"] == math.inf and perfect["ssim"] == pytest.approx(1.0)
+    assert perfect["auc"] == pytest.approx(1.0) and perfect["auc_rebal"] == pytest.approx(1.0)
+    assert perfect["chroma_ratio"] == pytest.approx(1.0) and perfect["n_images"] == 2
+    assert perfect["colorfulness"] == pytest.approx(np.mean([m.colorfulness(p) for p in photos]))
+
+    grey = m.grey_baseline(photos, bins=bins, prior=prior, progress=False)
+    assert list(grey) == ["psnr", "ssim", "auc", "auc_rebal", "colorfulness", "chroma_ratio", "n_images"]
+    assert grey["chroma_ratio"] < 0.02 and grey["colorfulness"] < 1.0
+    assert 0.5 < grey["auc"] < 1.0
+    assert grey["auc_rebal"] < grey["auc"]  # grey is right for common greyish pixels, wrong for rare colours
+    assert 15 < grey["psnr"] < 40
+
+
+def test_grey_image_keeps_lightness(photos):
+    g = m.grey_image(photos[0])
+    lab_g, lab_t = rgb2lab(g), rgb2lab(photos[0])
+    assert np.abs(lab_g[..., 0] - lab_t[..., 0]).max() < 0.6
+    assert np.abs(lab_g[..., 1:]).max() < 1.0
+
+
+def test_evaluate_images_rejects_bad_pairs(photos):
+    with pytest.raises(ColorkitError, match="#0"):
+        m.evaluate_images([photos[0][:10]], [photos[0]], progress=False)
+    with pytest.raises(ColorkitError, match="uint8"):
+        m.evaluate_images([photos[0].astype(float)], [photos[0]], progress=False)
+    with pytest.raises(ColorkitError, match="equally many"):
+        m.evaluate_images(photos, photos[:1], progress=False)
+
+
+# --- tables ---------------------------------------------------------------------------------------------------------
+
+
+def test_write_table(tmp_path):
+    rows = {
+        "grey": {"psnr": 23.456789, "auc": 0.9, "n_images": 5},
+        "L2, small": {"psnr": 24.0, "auc": 0.91, "auc_rebal": 0.6, "n_images": 5},
+    }
+    m.write_table(rows, tmp_path / "t.csv", tmp_path / "sub" / "t.md")
+    parsed = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
+    assert [r["method"] for r in parsed] == ["grey", "L2, small"]
+    assert parsed[0]["psnr"] == "23.4568" and parsed[0]["auc_rebal"] == "" and parsed[1]["auc_rebal"] == "0.6"
+    md = (tmp_path / "sub" / "t.md").read_text().splitlines()
+    assert md[0] == "| method | PSNR (dB) | AuC | images | AuC rebal. |"
+    assert md[1] == "|---|---:|---:|---:|---:|"
+    assert md[2] == "| grey | 23.457 | 0.900 | 5 |  |"
+    assert len(md) == 4
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["t.csv", "t.md"]  # no temp files left
+    with pytest.raises(ColorkitError):
+        m.metric_table(rows, fmt="html")
