@@ -215,7 +215,7 @@ def image_to_tensor(image: np.ndarray, dtype: torch.dtype = torch.float32, devic
         image = np.repeat(image[:, :, None], 3, axis=2)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ColorkitError(f"image_to_tensor: expected shape (H, W, 3) or (H, W), got {image.shape}")
-    t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
+    t = torch.from_numpy(np.require(image, requirements=("C", "W"))).permute(2, 0, 1)[None]  # (1, 3, H, W)
     return (t.to(device=device, dtype=dtype) / 255.0).contiguous()
 
 

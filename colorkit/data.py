@@ -645,7 +645,7 @@ class Manifest:
         return {
             "source": Counter(p["source"] for p in self.photos),
             "split": Counter(p["split"] for p in self.photos),
-            "licence": Counter(p["licence"] for p in self.photos),
+            "licence": Counter(p.get("licence", "not recorded") for p in self.photos),
             "excluded": Counter(e["reason"].split(":")[0] for e in self.excluded),
         }
 

@@ -55,7 +55,10 @@ def _cache_file(path: Path, side: int) -> Path:
 def load_shrunk(path: str | os.PathLike, side: int = CACHE_SIDE, disk_cache: bool = True) -> np.ndarray:
     """The photo at ``path`` as uint8 (H, W, 3), long side at most ``side``; cached on disk."""
     path = Path(path)
-    cache = _cache_file(path, side) if disk_cache else None
+    try:
+        cache = _cache_file(path, side) if disk_cache else None
+    except OSError:  # missing or unreadable: read_image below raises the ColorkitError naming the file
+        cache = None
     if cache is not None and cache.is_file():
         try:
             return np.load(cache)

@@ -180,10 +180,14 @@ class Colorizer:
         """
         if self.kind != "logits":
             raise ColorkitError(f"{self.name} is a regression model: it predicts ab, not a distribution")
+        return torch.softmax(self._logits(image, size), dim=1)[0]
+
+    def _logits(self, image: np.ndarray, size: int, L: torch.Tensor | None = None) -> torch.Tensor:
+        """The network's logits (1, Q, h, w) for ``image`` at working size ``size``; the last few are cached."""
         key = _image_key(image, self._check_size(size))
         if key not in self._cache:
-            L = self.lightness(image)
-            self._cache[key] = torch.softmax(self.network(self.working_L(L, size)), dim=1)[0]
+            L = self.lightness(image) if L is None else L
+            self._cache[key] = self.network(self.working_L(L, size))
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
@@ -220,12 +224,8 @@ class Colorizer:
         classification models only; ``size`` is the working size.
         """
         L = self.lightness(image)
-        if self.kind == "logits":
-            key = _image_key(image, self._check_size(size))
-            if key in self._cache:
-                return merge_chroma(L, self.decode(self._cache[key], temperature, method))
-            out = self.network(self.working_L(L, size))
-            ab = to_ab(self.model, out, method=method, temperature=temperature)
+        if self.kind == "logits":  # logits are cached: another temperature only decodes them again
+            ab = to_ab(self.model, self._logits(image, size, L), method=method, temperature=temperature)
         else:
             ab = self.network(self.working_L(L, self._check_size(size)))
         return merge_chroma(L, ab)
@@ -294,3 +294,37 @@ def run_cli(args: argparse.Namespace) -> int:
             report.skipped.append((item, e.problem))
     print(f"colorkit colorize ({col.name}): {report.summary()}", file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
+
+
+# --- the notebooks' entry point: a model for the active profile ---------------------------------------
+
+
+def model_for_profile(name: str, profile: str = "pretrained", device=None, progress: bool = True) -> Colorizer:
+    """The :class:`Colorizer` for model ``name`` (a config in ``configs/``) under ``profile``.
+
+    - ``pretrained``: load the committed ``data/checkpoints/NAME.pt`` (train nothing);
+    - ``quick``: train the config's tiny ``quick`` budget (seconds) into the data cache and load that;
+    - ``full``: train the config's ``full`` budget into ``data_dir()/runs/NAME/full`` (resuming a run
+      that was interrupted; a finished run is reused) and load it. Committed checkpoints are never
+      overwritten: export one explicitly with ``colorkit train CONFIG --export-to DIR``.
+    """
+    from colorkit.paths import PROFILES
+
+    if profile not in PROFILES:
+        raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if profile == "pretrained":
+        path = CHECKPOINTS_DIR / f"{name}.pt"
+        if not path.is_file():
+            raise ColorkitError(f"no committed checkpoint for {name!r}; train it with "
+                                f"`colorkit train configs/{name}.yaml --profile full --export-to data/checkpoints` "
+                                "or run this notebook with PROFILE = 'quick'", path=path)
+        col = Colorizer(path, device=device)
+        if progress:
+            m = col.meta
+            print(f"{name}: found a pretrained checkpoint, loading ({m.get('step')} steps, "
+                  f"{float(m.get('wall') or 0) / 60:.0f} min of training)")
+        return col
+    from colorkit.train import train
+
+    ckpt = train(name, profile=profile, resume=(profile == "full"), device=device, progress=progress)
+    return Colorizer(ckpt, device=device)

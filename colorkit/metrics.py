@@ -218,7 +218,7 @@ def _lab(img: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, 3) -> Lab (1, 3, H, W) float64."""
     from colorkit.color import rgb_to_lab
 
-    return rgb_to_lab(torch.from_numpy(img).permute(2, 0, 1)[None].double() / 255.0)
+    return rgb_to_lab(torch.from_numpy(np.require(img, requirements=("C", "W"))).permute(2, 0, 1)[None].double() / 255.0)
 
 
 def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True) -> dict:

@@ -77,6 +77,8 @@ class RccFile:
         self.version, self.tree_offset, self.data_offset, self.names_offset = struct.unpack_from(">4I", data, 4)
         if self.version not in (1, 2, 3):
             raise ColorkitError(f"unsupported .rcc format version {self.version} (1-3 are supported)", path=name)
+        if self.version >= 3 and len(data) < 24:
+            raise ColorkitError("truncated .rcc: header cut short", path=name)
         self.overall_flags = struct.unpack_from(">I", data, 20)[0] if self.version >= 3 else 0
         self.node_size = 14 if self.version == 1 else 22
         for what, off in (("tree", self.tree_offset), ("data", self.data_offset), ("names", self.names_offset)):
@@ -111,7 +113,10 @@ class RccFile:
         raw = self._b[off + 6 : off + 6 + 2 * length]
         if len(raw) != 2 * length:
             raise ColorkitError("truncated .rcc: name runs past the end", path=self.name)
-        return raw.decode("utf-16-be")
+        try:
+            return raw.decode("utf-16-be")
+        except UnicodeDecodeError as exc:
+            raise ColorkitError(f"corrupt .rcc: a name is not valid UTF-16 ({exc.reason})", path=self.name) from None
 
     # -- public --------------------------------------------------------------------------------------
     def files(self) -> list[RccEntry]:
@@ -129,6 +134,9 @@ class RccFile:
             name = "" if index == 0 else self._name(name_off)
             path = f"{prefix}/{name}" if prefix else name
             if flags & FLAG_DIRECTORY:
+                if a + b > n_nodes_max:  # a corrupt count would otherwise queue billions of nodes
+                    raise ColorkitError(f"corrupt .rcc: directory {path or '/'!r} lists nodes past the end",
+                                        path=self.name)
                 stack.extend((b + i, path) for i in reversed(range(a)))
             else:
                 out.append(RccEntry(path=path, flags=flags, data_offset=b))

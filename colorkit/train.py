@@ -481,7 +481,7 @@ def export_checkpoint(ckpt: str | os.PathLike | dict, out: str | os.PathLike) ->
     half = {name: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
             for name, sd in ck["models"].items()}
     meta = {k: ck.get(k) for k in ("name", "method", "profile", "config", "step", "wall", "manifest_hash", "eval",
-                                   "log", "params", "torch")}
+                                   "log", "params", "torch", "device")}
     out = Path(out)
     save_atomic({"format": "colorkit-model-1", "models": half, **meta}, out)
     if ck.get("log"):
@@ -527,6 +527,15 @@ def evaluate_run(models: dict, ctx: Context, val_set, step_log: bool = True) -> 
 
 
 # --- the loop ----------------------------------------------------------------------------------
+
+
+def device_description(dev: torch.device) -> str:
+    """Where a run trains, for the checkpoint's record: the GPU's name, or the CPU with its thread count."""
+    import platform
+
+    if dev.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(dev)}"
+    return f"cpu: {platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
 def run_dir_for(cfg: dict) -> Path:
@@ -599,7 +608,6 @@ def train(config: str | os.PathLike | dict, profile: str = "full", resume: bool 
         for name, s in scalers.items():
             if name in ck.get("scalers", {}):
                 s.load_state_dict(ck["scalers"][name])
-        set_rng_state(ck["rng"])
         start, wall0, log, evals = ck["step"], float(ck["wall"]), ck["log"], ck.get("eval") or {}
         if ck.get("manifest_hash") != manifest:
             print(f"warning: the data changed since the checkpoint (manifest {ck.get('manifest_hash')} -> {manifest})")
@@ -615,12 +623,14 @@ def train(config: str | os.PathLike | dict, profile: str = "full", resume: bool 
                      "optims": {n: o.state_dict() for n, o in optims.items()},
                      "scalers": {n: s.state_dict() for n, s in scalers.items()}, "step": step, "wall": wall,
                      "manifest_hash": manifest, "rng": rng_state(), "log": log, "eval": evals,
-                     "params": params, "torch": str(torch.__version__)}, ckpt_path)
+                     "params": params, "torch": str(torch.__version__), "device": device_description(dev)}, ckpt_path)
 
     for m in models.values():
         m.train()
     end = t["steps"] if stop_at is None else min(t["steps"], int(stop_at))
-    batches = iter(_loader(train_set, cfg, start * t["batch"], dev))
+    batches = iter(_loader(train_set, cfg, start * t["batch"], dev))  # draws a base seed from torch's RNG
+    if ck is not None:
+        set_rng_state(ck["rng"])  # after that draw, so the resumed run continues the saved RNG stream exactly
     t0, t_log, acc, n_acc = time.perf_counter(), time.perf_counter(), {}, 0
     bar = tqdm(total=t["steps"], initial=start, desc=cfg["name"], unit="step", disable=not progress, dynamic_ncols=True)
     step = start
@@ -657,7 +667,7 @@ def train(config: str | os.PathLike | dict, profile: str = "full", resume: bool 
                 save(done, wall0 + time.perf_counter() - t0)
     finally:
         bar.close()
-    if export_to is not None and step + 1 >= t["steps"]:
+    if export_to is not None and end >= t["steps"]:  # finished (not a resume that stopped short of the end)
         export_checkpoint(ckpt_path, Path(export_to) / f"{cfg['name']}.pt")
     return ckpt_path
 

@@ -99,3 +99,16 @@ def swatches(ax, rgbs, labels):
     ax.set_ylim(-0.6, 1.05)
     ax.axis("off")
     return ax
+
+
+def show_jpeg(fig, quality: int = 85) -> None:
+    """Display a figure of photos as JPEG (a notebook stays small; use plain ``plt.show()`` for plots)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="jpeg", pil_kwargs={"quality": quality})
+    plt.close(fig)
+    display(Image(buf.getvalue()))

@@ -1,0 +1,292 @@
+"""The course's widgets, operated in a real JupyterLab as a learner would.
+
+Each test copies a notebook from ``notebooks/`` into the server's temporary root, runs all of
+it in the ``pretrained`` profile (the server's environment), operates its widgets with the
+mouse, checks the displayed image follows and that no output area (and no widget callback)
+shows an error, and saves ``reports/browser/<test>.png``. A notebook not written yet skips
+its test with the reason.
+
+DOM contracts (CSS classes the notebooks' widgets carry):
+
+- 01_color_spaces: ``colorkit-ab-slider`` (IntSlider L), ``colorkit-ab-plane`` (image),
+  ``colorkit-ab-caption`` (label; see ``colorkit/widgets/ab_plane.py``);
+- 02_levin_baseline: ``colorkit-scribble`` (ipycanvas scribble widget: the box and/or the canvas),
+  ``colorkit-scribble-result`` (colorized result image);
+- 04_classification_313: ``colorkit-temperature-slider`` (a noUiSlider-based ipywidgets slider:
+  FloatSlider or, as ``colorkit/widgets/temperature.py`` builds it, FloatLogSlider),
+  ``colorkit-temperature-image`` (result image).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+NB01 = "01_color_spaces.ipynb"
+NB02 = "02_levin_baseline.ipynb"
+NB04 = "04_classification_313.ipynb"
+
+
+def needs_notebook(name: str):
+    """Skip (at collection, before any server starts) while ``notebooks/<name>`` is not written yet."""
+    return pytest.mark.skipif(
+        not (NOTEBOOKS_DIR / name).exists(),
+        reason=f"notebooks/{name} does not exist yet (test written against its contract)",
+    )
+
+
+# A redraw that changes this little (mean |difference| over the element, 0..255) counts as unchanged.
+MIN_CHANGE = 0.5
+
+
+def open_and_run(lab, notebook: str) -> None:
+    """Open ``notebooks/<notebook>`` (skip when it does not exist), run all cells, check for errors.
+
+    The one failure that skips instead: the ``pretrained`` profile needs committed checkpoints
+    (``data/checkpoints/NAME.pt``) and one is not there yet (a model still training). That is not
+    a widget's fault, and the notebook tests (nbval, ``make test-notebooks``) fail on it loudly.
+    """
+    lab.open_repo_notebook(notebook)
+    try:
+        lab.run_all()
+    except lab.NotebookError as e:
+        missing = re.search(r"(\S+\.pt): no committed checkpoint for '([^']+)'", str(e))
+        if missing:
+            pytest.skip(f"{notebook} cannot run in the pretrained profile yet: no committed checkpoint "
+                        f"{missing.group(1)} (model {missing.group(2)!r})")
+        raise
+    lab.assert_no_errors()
+
+
+def readout(slider) -> str:
+    """The value an ipywidgets 8 slider shows next to its track."""
+    return slider.locator(".widget-readout").first.inner_text().strip()
+
+
+def handle_fraction(slider) -> float:
+    """Where the slider's handle sits along its track (0 = left end, 1 = right end)."""
+    h = slider.locator(".noUi-handle").first.bounding_box()
+    t = slider.locator(".noUi-target").first.bounding_box()
+    return (h["x"] + h["width"] / 2 - t["x"]) / t["width"]
+
+
+def drag_and_check(lab, slider, image, fraction: float, what: str, timeout: float = 45) -> tuple[str, str, float]:
+    """Drag ``slider`` to ``fraction`` of its track; assert it moved and ``image`` was redrawn.
+
+    Returns the readout before and after and the mean pixel change of the image (0..255).
+    """
+    before_value, before = readout(slider), lab.snap(image)
+    lab.drag_slider(slider, fraction)
+    after_value = readout(slider)
+    assert after_value != before_value, (
+        f"{lab.notebook}: dragging the {what} to {fraction:.0%} of its track left it at {before_value}"
+    )
+    change = lab.wait_for_change(image, before, timeout=timeout, min_change=MIN_CHANGE)
+    lab.wait_idle(timeout=timeout)
+    lab.assert_no_errors()
+    change = max(change, lab.pixel_change(before, lab.snap(image)))
+    assert change >= MIN_CHANGE, (
+        f"{lab.notebook}: the image did not change after the {what} went {before_value} -> {after_value} "
+        f"(mean pixel change {change:.2f}/255 within {timeout:.0f} s)"
+    )
+    return before_value, after_value, change
+
+
+# ---------------------------------------------------------------- 01 · colour spaces
+
+
+def check_ab_plane(lab) -> None:
+    slider, image = lab.widget("colorkit-ab-slider"), lab.widget("colorkit-ab-plane")
+    caption = lab.widget("colorkit-ab-caption")
+    src = image.get_attribute("src")
+    for fraction in (0.9, 0.1):  # up to a bright L, then down to a dark one
+        _, value, _ = drag_and_check(lab, slider, image, fraction, "L slider")
+        assert caption.inner_text().startswith(f"L = {value}:"), (
+            f"{lab.notebook}: caption does not follow the L slider at {value}: {caption.inner_text()!r}"
+        )
+    assert image.get_attribute("src") != src, f"{lab.notebook}: the ab-plane image's src never changed"
+    image.scroll_into_view_if_needed()
+
+
+@needs_notebook(NB01)
+def test_01_ab_plane_follows_the_L_slider(lab):
+    open_and_run(lab, NB01)
+    check_ab_plane(lab)
+    lab.screenshot()
+
+
+# ---------------------------------------------------------------- 02 · Levin scribbles
+
+
+def scribble_canvas(lab):
+    """The canvas a learner draws on: the element with ``colorkit-scribble`` if it is a <canvas>, else the
+    largest <canvas> inside it (ipycanvas' MultiCanvas stacks layers; the mouse reaches the top one)."""
+    nb = lab.notebook
+    boxes = lab.page.locator(".jp-Notebook .colorkit-scribble")
+    try:
+        boxes.first.wait_for(state="visible", timeout=30_000)
+    except Exception as e:
+        raise AssertionError(f"{nb}: no visible element with class 'colorkit-scribble' after running") from e
+    canvases = lab.page.locator(".jp-Notebook canvas.colorkit-scribble, .jp-Notebook .colorkit-scribble canvas")
+    assert canvases.count() >= 1, f"{nb}: no <canvas> in or with class 'colorkit-scribble'"
+    canvases.first.scroll_into_view_if_needed()
+    areas = []
+    for i in range(canvases.count()):
+        box = canvases.nth(i).bounding_box()
+        areas.append(box["width"] * box["height"] if box else 0)
+    best = max(range(len(areas)), key=areas.__getitem__)
+    assert areas[best] > 0, f"{nb}: the scribble canvas has no size"
+    return canvases.nth(best)
+
+
+def check_scribble(lab, timeout: float = 120) -> None:
+    canvas = scribble_canvas(lab)
+    result = lab.widget("colorkit-scribble-result")
+    canvas.scroll_into_view_if_needed()
+    canvas_before, result_before = lab.snap(canvas), lab.snap(result)
+    lab.draw_stroke(canvas, [(0.3, 0.35), (0.45, 0.45), (0.6, 0.5), (0.7, 0.6)])
+    change = lab.wait_for_change(result, result_before, timeout=timeout, min_change=MIN_CHANGE)
+    lab.wait_idle(timeout=timeout)
+    lab.assert_no_errors()
+    change = max(change, lab.pixel_change(result_before, lab.snap(result)))
+    drawn = lab.pixel_change(canvas_before, lab.snap(canvas))
+    assert change >= MIN_CHANGE, (
+        f"{lab.notebook}: the colorized result did not change after a stroke on the scribble canvas "
+        f"(result pixel change {change:.2f}/255; the canvas itself changed {drawn:.2f}/255"
+        + (": the stroke was not drawn, are the canvas' mouse events handled?)" if drawn < 0.05 else ")")
+    )
+    result.scroll_into_view_if_needed()
+
+
+@needs_notebook(NB02)
+def test_02_scribble_stroke_recolorizes(lab):
+    open_and_run(lab, NB02)
+    check_scribble(lab)
+    lab.screenshot()
+
+
+# ---------------------------------------------------------------- 04 · classification, temperature
+
+
+def check_temperature(lab, timeout: float = 120) -> None:
+    slider, image = lab.widget("colorkit-temperature-slider"), lab.widget("colorkit-temperature-image")
+    # the far end first, so that both drags move the slider whatever its initial value
+    ends = (1.05, -0.05) if handle_fraction(slider) < 0.5 else (-0.05, 1.05)
+    for end in ends:
+        drag_and_check(lab, slider, image, end, "temperature slider", timeout=timeout)
+        image.scroll_into_view_if_needed()
+        lab.screenshot("_" + ("max" if end > 0.5 else "min"))
+
+
+@needs_notebook(NB04)
+def test_04_temperature_slider_both_ends(lab):
+    open_and_run(lab, NB04)
+    check_temperature(lab)
+    lab.screenshot()
+
+
+# ---------------------------------------------------------------- the contracts, on stand-in notebooks
+# Until 02 and 04 exist (and afterwards, as a check of the harness's canvas and slider handling),
+# the same checks run on tiny notebooks that implement each contract with ipycanvas/ipywidgets.
+
+_PNG = """\
+import io
+import numpy as np
+import ipywidgets as w
+from PIL import Image as PILImage
+
+def png(rgb):
+    buf = io.BytesIO()
+    PILImage.fromarray(rgb.astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+"""
+
+STAND_IN_SCRIBBLE = """\
+from ipycanvas import Canvas
+
+H, W = 150, 200
+canvas = Canvas(width=W, height=H)
+canvas.fill_style = "#808080"
+canvas.fill_rect(0, 0, W, H)
+canvas.add_class("colorkit-scribble")
+result = w.Image(format="png", width=W, height=H)
+result.add_class("colorkit-scribble-result")
+stroke, drawing = [], False
+
+def colorize():
+    rgb = np.full((H, W, 3), 128)
+    for x, y in stroke:
+        rgb[max(0, int(y) - 15):int(y) + 15, max(0, int(x) - 15):int(x) + 15] = (200, 40, 40)
+    result.value = png(rgb)
+
+def down(x, y):
+    global drawing
+    drawing = True
+    stroke.append((x, y))
+
+def move(x, y):
+    if drawing:
+        canvas.stroke_style, canvas.line_width = "red", 4
+        canvas.stroke_line(*stroke[-1], x, y)
+        stroke.append((x, y))
+
+def up(x, y):
+    global drawing
+    drawing = False
+    colorize()
+
+canvas.on_mouse_down(down); canvas.on_mouse_move(move); canvas.on_mouse_up(up)
+colorize()
+box = w.HBox([canvas, result])
+box.add_class("colorkit-scribble")
+box
+"""
+
+STAND_IN_TEMPERATURE = """\
+slider = w.FloatSlider(value=0.38, min=0.01, max=1.0, step=0.01, description="T")
+slider.add_class("colorkit-temperature-slider")
+image = w.Image(format="png", width=160, height=120)
+image.add_class("colorkit-temperature-image")
+
+def redraw(change=None):
+    t = slider.value
+    rgb = np.zeros((120, 160, 3))
+    rgb[..., 0], rgb[..., 2] = 255 * t, 255 * (1 - t)
+    image.value = png(rgb)
+
+slider.observe(redraw, names="value")
+redraw()
+w.VBox([slider, image])
+"""
+
+
+def write_stand_in(lab, name: str, source: str) -> str:
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "colorkit", "display_name": "Python 3 (colorkit)", "language": "python"}}
+    )
+    nb.cells = [nbformat.v4.new_code_cell(_PNG), nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, lab.root / name)
+    return name
+
+
+def test_scribble_contract_on_a_stand_in(lab):
+    lab.open(write_stand_in(lab, "stand_in_scribble.ipynb", STAND_IN_SCRIBBLE))
+    lab.run_all(timeout=60)
+    lab.assert_no_errors()
+    check_scribble(lab, timeout=30)
+    lab.screenshot()
+
+
+def test_temperature_contract_on_a_stand_in(lab):
+    lab.open(write_stand_in(lab, "stand_in_temperature.ipynb", STAND_IN_TEMPERATURE))
+    lab.run_all(timeout=60)
+    lab.assert_no_errors()
+    check_temperature(lab, timeout=30)
+    lab.screenshot()
