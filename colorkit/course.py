@@ -456,14 +456,9 @@ def render_index(notebooks: list[Path]) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from colorkit.io import atomic_write
+
+    atomic_write(path, text)
 
 
 def build_index(notebooks_dir: Path = NOTEBOOKS_DIR, check: bool = False) -> bool:

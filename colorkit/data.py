@@ -73,7 +73,7 @@ from tqdm.auto import tqdm
 
 from colorkit.color import image_to_tensor, rgb_to_lab
 from colorkit.errors import ColorkitError
-from colorkit.io import list_images, read_image
+from colorkit.io import atomic_write, list_images, read_image
 from colorkit.paths import REPO_ROOT, SAMPLES_DIR, data_dir
 from colorkit.rcc import RccFile
 
@@ -116,17 +116,8 @@ def _sha256_file(path: Path) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` atomically (:func:`colorkit.io.atomic_write`)."""
+    atomic_write(path, data)
 
 
 def _root(data_root: str | os.PathLike | None) -> Path:

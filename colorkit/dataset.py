@@ -119,7 +119,7 @@ class LabCrops(Dataset):
         else:
             side = max(1, min(self.max_crop, h, w))
             y, x, flip = (h - side) // 2, (w - side) // 2, False
-        patch = torch.from_numpy(np.ascontiguousarray(im[y:y + side, x:x + side])).permute(2, 0, 1)[None].float()
+        patch = torch.from_numpy(np.array(im[y:y + side, x:x + side])).permute(2, 0, 1)[None].float()
         patch = patch / 255.0
         if side != self.size:
             mode = "area" if side > self.size else "bilinear"

@@ -173,10 +173,28 @@ def write_image(path: str | os.PathLike, array: np.ndarray, overwrite: bool = Fa
         raise ColorkitError("already exists (pass overwrite=True to replace it)", path=path)
     path.parent.mkdir(parents=True, exist_ok=True)
     options = {"quality": 95} if fmt == "JPEG" else {}
+    return atomic_write(path, lambda f: Image.fromarray(np.ascontiguousarray(array)).save(f, format=fmt, **options))
+
+
+def atomic_write(path: str | os.PathLike, content: bytes | str | Callable) -> Path:
+    """Write ``path`` all at once or not at all: into a temp file beside it, then ``os.replace``.
+
+    ``content``: bytes, text (written as UTF-8), or a callable ``write(binary_file)``.
+    The parent folder is created; the file gets ordinary permissions (0666 minus the umask);
+    a failure leaves any earlier file untouched and no temp file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            Image.fromarray(np.ascontiguousarray(array)).save(f, format=fmt, **options)
+            if callable(content):
+                content(f)
+            else:
+                f.write(content.encode("utf-8") if isinstance(content, str) else content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

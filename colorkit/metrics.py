@@ -22,8 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -337,20 +335,9 @@ def metric_table(rows: dict[str, dict], fmt: str = "md", digits: int = 3) -> str
 
 
 def _write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from colorkit.io import atomic_write
+
+    atomic_write(path, text)
 
 
 def write_table(rows: dict[str, dict], path_csv, path_md, digits: int = 3) -> None:

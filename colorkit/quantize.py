@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import tempfile
 
 import numpy as np
 import torch
@@ -94,19 +92,9 @@ def _compute_srgb_occupancy() -> np.ndarray:
 
 
 def _atomic_save_npy(path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from colorkit.io import atomic_write
+
+    atomic_write(path, lambda f: np.save(f, array))
 
 
 @functools.lru_cache(maxsize=1)

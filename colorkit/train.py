@@ -49,7 +49,6 @@ import io as _io
 import math
 import os
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,21 +410,13 @@ def set_rng_state(s: dict) -> None:
 
 def _atomic(path: str | os.PathLike, write: Callable, mode: str = "wb") -> Path:
     """Call ``write(file)`` on a temp file beside ``path``, then ``os.replace`` it there: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})) as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    from colorkit.io import atomic_write
+
+    if "b" in mode:
+        return atomic_write(path, write)
+    buf = _io.StringIO()
+    write(buf)
+    return atomic_write(path, buf.getvalue())
 
 
 def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
