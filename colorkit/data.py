@@ -73,7 +73,7 @@ from tqdm.auto import tqdm
 
 from colorkit.color import image_to_tensor, rgb_to_lab
 from colorkit.errors import ColorkitError
-from colorkit.io import atomic_write, list_images, read_image
+from colorkit.io import atomic_write, list_images, read_image, resize_long_side
 from colorkit.paths import REPO_ROOT, SAMPLES_DIR, data_dir
 from colorkit.rcc import RccFile
 
@@ -1054,15 +1054,6 @@ def read_attribution(samples_dir: str | os.PathLike = SAMPLES_DIR) -> list[dict[
     return entries
 
 
-def _resize_long_side(image: np.ndarray, max_side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    if max(h, w) <= max_side:
-        return image
-    scale = max_side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
-
-
 def build_samples(
     samples_dir: str | os.PathLike = SAMPLES_DIR, data_root: str | os.PathLike | None = None, progress: bool = True
 ) -> list[Path]:
@@ -1090,7 +1081,7 @@ def build_samples(
                 raise ColorkitError(f"sample {photo}: licence {c.licence!r} is not one that allows redistribution")
             src = Path(tmp) / Path(c.name).name
             src.write_bytes(c.data)
-            image = _resize_long_side(read_image(src), SAMPLE_MAX_SIDE)
+            image = resize_long_side(read_image(src), SAMPLE_MAX_SIDE)
             if is_grayscale(image):
                 raise ColorkitError(f"sample {photo} is greyscale")
             buf = _io.BytesIO()
@@ -1137,7 +1128,7 @@ def ab_histogram(image: np.ndarray, max_side: int = 256) -> np.ndarray:
 
     Row = a bin, column = b bin; bin i covers [i - 128, i - 127).
     """
-    small = _resize_long_side(image, max_side)
+    small = resize_long_side(image, max_side)
     lab = rgb_to_lab(image_to_tensor(small, dtype=torch.float64))[0]  # (3, H, W)
     idx = torch.floor(lab[1:]).long().clamp(-128, 127) + 128  # (2, H, W)
     flat = (idx[0] * 256 + idx[1]).flatten().numpy()

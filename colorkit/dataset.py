@@ -26,24 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from torch.utils.data import Dataset
 
 from colorkit.color import rgb_to_lab
 from colorkit.errors import ColorkitError
-from colorkit.io import read_image
+from colorkit.io import read_image, resize_long_side
 from colorkit.paths import data_dir
 
 CACHE_SIDE = 512
-
-
-def _shrink(image: np.ndarray, side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    if max(h, w) <= side:
-        return image
-    s = side / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
 
 
 def _cache_file(path: Path, side: int) -> Path:
@@ -64,7 +54,7 @@ def load_shrunk(path: str | os.PathLike, side: int = CACHE_SIDE, disk_cache: boo
             return np.load(cache)
         except (OSError, ValueError):
             cache.unlink(missing_ok=True)  # a broken cache file is rebuilt
-    image = _shrink(read_image(path), side)
+    image = resize_long_side(read_image(path), side)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")

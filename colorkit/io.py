@@ -176,6 +176,16 @@ def write_image(path: str | os.PathLike, array: np.ndarray, overwrite: bool = Fa
     return atomic_write(path, lambda f: Image.fromarray(np.ascontiguousarray(array)).save(f, format=fmt, **options))
 
 
+def resize_long_side(image: np.ndarray, max_side: int) -> np.ndarray:
+    """uint8 image (H, W, 3) shrunk (Lanczos) so that its long side is at most ``max_side``; smaller ones unchanged."""
+    h, w = image.shape[:2]
+    if max(h, w) <= max_side:
+        return image
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
+
+
 def atomic_write(path: str | os.PathLike, content: bytes | str | Callable) -> Path:
     """Write ``path`` all at once or not at all: into a temp file beside it, then ``os.replace``.
 
