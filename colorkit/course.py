@@ -38,6 +38,7 @@ import nbformat
 
 from colorkit.errors import ColorkitError
 from colorkit.paths import NOTEBOOKS_DIR, REPO_ROOT
+from colorkit.io import atomic_write
 
 SOLUTION_TAG = "solution"
 PARAMETERS_TAG = "parameters"
@@ -455,12 +456,6 @@ def render_index(notebooks: list[Path]) -> str:
             + render_table(notebooks))
 
 
-def _write_text(path: Path, text: str) -> None:
-    from colorkit.io import atomic_write
-
-    atomic_write(path, text)
-
-
 def build_index(notebooks_dir: Path = NOTEBOOKS_DIR, check: bool = False) -> bool:
     """Write ``notebooks_dir/README.md``; with ``check``, only say whether it is up to date."""
     notebooks_dir = Path(notebooks_dir)
@@ -472,7 +467,7 @@ def build_index(notebooks_dir: Path = NOTEBOOKS_DIR, check: bool = False) -> boo
     if check:
         return current == text
     if current != text:
-        _write_text(target, text)
+        atomic_write(target, text)
     return True
 
 

@@ -115,11 +115,6 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (:func:`colorkit.io.atomic_write`)."""
-    atomic_write(path, data)
-
-
 def _root(data_root: str | os.PathLike | None) -> Path:
     return Path(data_root).expanduser() if data_root is not None else data_dir()
 
@@ -656,7 +651,7 @@ def _read_manifest(path: Path) -> Manifest:
 
 
 def _write_manifest(m: Manifest) -> None:
-    _write_atomic(m.path, (json.dumps(m.to_json(), indent=1, sort_keys=False) + "\n").encode())
+    atomic_write(m.path, (json.dumps(m.to_json(), indent=1, sort_keys=False) + "\n").encode())
 
 
 def _folder_manifest_path(folder: Path, root: Path) -> Path:
@@ -879,7 +874,7 @@ def build_photo_set(
         }
         manifest = Manifest(path=mpath, root=photos_dir, photos=kept, excluded=excluded, meta=meta)
         manifest.meta["build_seconds"] = round(time.perf_counter() - t0, 1)
-        _write_atomic(staging / "manifest.json", (json.dumps(manifest.to_json(), indent=1) + "\n").encode())
+        atomic_write(staging / "manifest.json", (json.dumps(manifest.to_json(), indent=1) + "\n").encode())
         old = root / f".photos-old-{os.getpid()}"
         if photos_dir.exists():
             os.replace(photos_dir, old)
@@ -1087,7 +1082,7 @@ def build_samples(
             buf = _io.BytesIO()
             Image.fromarray(image).save(buf, format="JPEG", quality=SAMPLE_JPEG_QUALITY, optimize=True)
             out = samples_dir / f"{name}.jpg"
-            _write_atomic(out, buf.getvalue())
+            atomic_write(out, buf.getvalue())
             written.append(out)
             entries.append(
                 {
@@ -1113,7 +1108,7 @@ def build_samples(
         "# Source-SHA256 is the sha256 of the original file; the training photo set leaves these photos out.\n"
     )
     body = "\n\n".join("\n".join(f"{k}: {v}" for k, v in e.items() if v) for e in sorted(entries, key=lambda e: e["File"]))
-    _write_atomic(samples_dir / ATTRIBUTION, (header + "\n" + body + "\n").encode("utf-8"))
+    atomic_write(samples_dir / ATTRIBUTION, (header + "\n" + body + "\n").encode("utf-8"))
     print(f"{len(written)} samples written to {samples_dir}")
     return sorted(written)
 
@@ -1159,7 +1154,7 @@ def write_ab_hist(path: str | os.PathLike = STATS_PATH, manifest: Manifest | Non
     buf = _io.BytesIO()
     np.savez_compressed(buf, counts=counts, edges=edges, meta=np.array(json.dumps(meta, sort_keys=True)))
     path = Path(path)
-    _write_atomic(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     print(f"ab histogram of {meta['photos']} training photos ({meta['pixels']:,} pixels) written to {path}")
     return path
 

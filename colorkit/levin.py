@@ -61,6 +61,7 @@ import torch
 
 from colorkit.color import rgb_to_yuv, yuv_to_rgb
 from colorkit.errors import ColorkitError
+from colorkit.io import atomic_write
 
 VAR_SCALE = 0.6  # c_r = 0.6 var_r  (the authors' code)
 MIN_NEIGHBOUR_WEIGHT = 0.01  # the most similar neighbour keeps at least this weight
@@ -684,12 +685,6 @@ def rasterize_strokes(shape: tuple[int, int], strokes: list[dict], size: tuple[i
     return np.asarray(canvas).copy(), np.asarray(marks) > 127
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    from colorkit.io import atomic_write
-
-    atomic_write(path, data)
-
-
 def load_strokes(path) -> dict:
     """Read a stroke file: ``{"size": [width, height], "strokes": [{"color", "width", "points", "label"?}, ...]}``."""
     path = Path(path)
@@ -710,7 +705,7 @@ def save_strokes(path, strokes: list[dict], size: tuple[int, int], **extra) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {**extra, "size": [int(size[0]), int(size[1])], "strokes": strokes}
     text = json.dumps(doc, indent=1)
-    _write_atomic(path, (text + "\n").encode("utf-8"))
+    atomic_write(path, (text + "\n").encode("utf-8"))
     return path
 
 
@@ -783,6 +778,6 @@ def solvay_photo(size: str = "1024x705") -> np.ndarray:
         if member not in files:
             raise ColorkitError(f"{member} is not in the package", path=deb)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, files[member])
+        atomic_write(target, files[member])
     rgb = read_image(target)
     return np.round(_luma(rgb.astype(np.float64) / 255.0) * 255.0).astype(np.uint8)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from colorkit.errors import ColorkitError
+from colorkit.io import atomic_write
 
 # --- inputs ------------------------------------------------------------------------------------
 
@@ -334,13 +335,7 @@ def metric_table(rows: dict[str, dict], fmt: str = "md", digits: int = 3) -> str
     return "\n".join(lines) + "\n"
 
 
-def _write_text(path: Path, text: str) -> None:
-    from colorkit.io import atomic_write
-
-    atomic_write(path, text)
-
-
 def write_table(rows: dict[str, dict], path_csv, path_md, digits: int = 3) -> None:
     """Write the table of ``rows`` to ``path_csv`` and ``path_md`` (each atomically)."""
-    _write_text(Path(path_csv), metric_table(rows, "csv"))
-    _write_text(Path(path_md), metric_table(rows, "md", digits))
+    atomic_write(Path(path_csv), metric_table(rows, "csv"))
+    atomic_write(Path(path_md), metric_table(rows, "md", digits))
