@@ -10,8 +10,9 @@ PY := $(VENV)/bin/python
 PROFILE ?= pretrained
 KERNEL := colorkit
 LOCK := requirements.lock
+LOCK_NODEPS := requirements-nodeps.lock
 # The stamp is keyed on the lock's content: a changed lock reinstalls, an unchanged one does nothing.
-STAMP := $(VENV)/.stamp-$(shell (sha256sum $(LOCK) pyproject.toml 2>/dev/null || echo none) | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.stamp-$(shell (sha256sum $(LOCK) $(LOCK_NODEPS) pyproject.toml 2>/dev/null || echo none) | sha256sum | cut -c1-16)
 
 .PHONY: help venv reproduce test test-unit test-notebooks test-browser lab data bench student clean-venv
 
@@ -25,6 +26,7 @@ $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -r $(LOCK_NODEPS)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (colorkit)" >/dev/null
 	@rm -f $(VENV)/.stamp-* && touch $@
