@@ -1,7 +1,7 @@
 # colorkit — every target bootstraps .venv on first use (no separate setup step).
 #   make reproduce [PROFILE=pretrained|quick|full]   run all notebooks into reports/<profile>/
-#   make test                                        unit tests + nbval over the notebooks (+ browser tests if Chromium is installed)
-#   make lab | data | bench | student | test-browser
+#   make test                                        lint + unit tests + nbval over the notebooks (+ browser tests if Chromium is installed)
+#   make lab | data | bench | student | lint | test-browser
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -14,7 +14,7 @@ LOCK_NODEPS := requirements-nodeps.lock
 # The stamp is keyed on the lock's content: a changed lock reinstalls, an unchanged one does nothing.
 STAMP := $(VENV)/.stamp-$(shell (sha256sum $(LOCK) $(LOCK_NODEPS) pyproject.toml 2>/dev/null || echo none) | sha256sum | cut -c1-16)
 
-.PHONY: help venv reproduce test test-unit test-notebooks test-browser lab data bench student clean-venv
+.PHONY: help venv reproduce lint test test-unit test-notebooks test-browser lab data bench student clean-venv
 
 help:
 	@sed -n '1,6p' Makefile
@@ -35,7 +35,10 @@ $(STAMP):
 reproduce: $(STAMP)
 	$(PY) -m colorkit.cli reproduce --profile $(PROFILE)
 
-test: test-unit test-notebooks
+lint: $(STAMP)
+	$(PY) -m ruff check colorkit tests benchmarks
+
+test: lint test-unit test-notebooks
 	@$(MAKE) --no-print-directory test-browser-if-available
 
 test-unit: $(STAMP)

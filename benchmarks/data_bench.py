@@ -2,16 +2,16 @@
 
 Run from the repository root:  .venv/bin/python benchmarks/data_bench.py  [--batches 20] [--steps 8]
 
-Measured: the trainer's own data path, ``LabCrops`` (random 64-160 px crops resized to
+Measured: the trainer's own data path, ``ColorCrops`` (random 64-160 px crops resized to
 64 x 64, flips, Lab) behind ``SeededItems`` + ``StreamSampler`` in a ``DataLoader``
-(``colorkit.train._loader``, batch 32, workers 0), on the training photos of the built
+(``colorkit.train.stream.stream_loader``, batch 32, workers 0), on the training photos of the built
 photo set (``colorkit data build``) or, when it is not built, on 64 generated images.
 Photos are decoded and shrunk once per process (and cached on disk); that first pass is
 timed separately, the steady state is what a long run sees.
 
 Reference: one training step of the default ``reg_l2`` model (``configs/reg_l2.yaml``,
 full profile: its U-Net, L2 loss, Adam) on a 32 x 64 x 64 batch, forward + backward +
-optimiser step, through the trainer's ``regression_step``.
+optimiser step, through the trainer's ``supervised`` method (``colorkit.methods``).
 
 Printed: images/s of each and their ratio; data loading is not the bottleneck when the
 loader delivers more images per second than the step consumes (ratio > 1). Both are
@@ -23,7 +23,6 @@ machine and on whatever else it is running (the load average is printed with the
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -31,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import arg_parser, thread_counts, use_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,18 +62,18 @@ def measure(ds, cfg: dict, n_batches: int, n_steps: int, threads: int) -> float:
     """Print loader and training-step throughput with ``threads`` torch threads; return their ratio."""
     import torch
 
-    from colorkit import train as T
+    from colorkit import methods
     from colorkit.models import build_model
+    from colorkit.train.stream import stream_loader
 
-    torch.set_num_threads(threads)
+    use_threads(threads)
     batch = cfg["train"]["batch"]
-    print(f"\n{threads} torch thread(s), load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    batches = iter(T._loader(ds, cfg, 0, torch.device("cpu")))
-    L, ab = next(batches)  # warm-up
+    batches = iter(stream_loader(ds, cfg["seed"], batch))
+    item = next(batches)  # warm-up
     times = []
     for _ in range(n_batches):
         t0 = time.perf_counter()
-        L, ab = next(batches)
+        item = next(batches)
         times.append(time.perf_counter() - t0)
     t_batch = statistics.median(times)
     data_ips = batch / t_batch
@@ -82,12 +83,15 @@ def measure(ds, cfg: dict, n_batches: int, n_steps: int, threads: int) -> float:
     net = build_model(cfg["model"]).train()
     opt = torch.optim.Adam(net.parameters(), lr=float(cfg["optim"]["lr"]),
                            betas=tuple(float(b) for b in cfg["optim"]["betas"]))
-    ctx = T.Context(cfg=cfg, device=torch.device("cpu"), optims={"net": opt})
-    T.regression_setup({"net": net}, ctx)
+    phase = cfg["phases"][0]
+    method = methods.get(phase["method"], cfg)
+    ctx = methods.Context(cfg=cfg, device=torch.device("cpu"), phase=phase, optims={"net": opt},
+                          raw_nets={"net": net})
+    method.setup({"net": net}, ctx, ds)
     step_times = []
     for i in range(n_steps + 2):
         t0 = time.perf_counter()
-        T.regression_step((L, ab), {"net": net}, {"net": opt}, ctx)
+        method.step(item, {"net": net}, ctx)
         if i >= 2:  # two warm-up steps
             step_times.append(time.perf_counter() - t0)
     t_step = statistics.median(step_times)
@@ -102,11 +106,9 @@ def measure(ds, cfg: dict, n_batches: int, n_steps: int, threads: int) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = arg_parser(__doc__)
     ap.add_argument("--batches", type=int, default=20, help="batches timed in the steady state (default 20)")
     ap.add_argument("--steps", type=int, default=8, help="training steps timed (default 8)")
-    ap.add_argument("--threads", type=int, nargs="+", default=None,
-                    help="torch thread counts to measure (default: 1 and one per core)")
     args = ap.parse_args()
 
     paths, what, generated = photos()  # reads the real manifest (if any) before the data dir is redirected
@@ -125,7 +127,7 @@ def run(paths: list[Path], what: str, args) -> None:
     import torch
 
     from colorkit import train as T
-    from colorkit.dataset import LabCrops
+    from colorkit.data.crops import ColorCrops
 
     cfg = T.load_config("reg_l2", "full")
     cfg["data"]["workers"] = 0
@@ -134,14 +136,14 @@ def run(paths: list[Path], what: str, args) -> None:
     print(f"data: {what}")
     print(f"crops {d['min_crop']}-{d['max_crop']} px -> {d['size']}x{d['size']}, batch 32, workers 0; "
           f"torch {torch.__version__}")
-    ds = LabCrops(paths, size=d["size"], min_crop=d["min_crop"], max_crop=d["max_crop"], train=True, seed=cfg["seed"])
+    ds = ColorCrops(paths, size=d["size"], min_crop=d["min_crop"], max_crop=d["max_crop"], train=True, seed=cfg["seed"])
     t0 = time.perf_counter()
     for i in range(len(ds)):
         ds.image(i)
     t_decode = time.perf_counter() - t0
     print(f"first pass (decode + shrink to {ds.cache_side} px, once per process): {len(ds)} photos in "
           f"{t_decode:.1f} s ({len(ds) / t_decode:.0f} photos/s)")
-    for n in args.threads or sorted({1, torch.get_num_threads()}):
+    for n in thread_counts(args.threads):
         measure(ds, cfg, args.batches, args.steps, n)
 
 

@@ -26,14 +26,13 @@ it is running (the load average is printed with them).
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import arg_parser, thread_counts, use_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -69,26 +68,34 @@ def frames(size: int, n: int = 8) -> list[np.ndarray]:
         (size, size), Image.Resampling.BICUBIC)) for _ in range(n)]
 
 
+def speeds(net, name: str, L, imgs: list[np.ndarray], seconds: float) -> tuple[float, float]:
+    """(median seconds of ``net(L)``, median seconds of ``Colorizer.colorize`` cycling through ``imgs``)."""
+    import torch
+
+    from colorkit.infer import Colorizer
+
+    with torch.inference_mode():
+        t_net, _ = timed(lambda: net(L), seconds)
+    col = Colorizer.from_model(net, {"name": name}, device="cpu")
+    it = iter(range(10**9))
+    t_e2e, _ = timed(lambda: col.colorize(imgs[next(it) % len(imgs)], size=L.shape[-1]), seconds)
+    return t_net, t_e2e
+
+
 def bench(nets: dict, s: int, seconds: float, threads: int) -> dict:
     """{name: (network fps, end-to-end fps)} with ``threads`` torch threads; prints one table."""
     import torch
 
-    from colorkit.infer import Colorizer
     from colorkit.models import count_params
 
-    torch.set_num_threads(threads)
+    use_threads(threads)
     L = torch.rand(1, 1, s, s, generator=torch.Generator().manual_seed(0)) * 100
     imgs = frames(s)
-    print(f"\n{threads} torch thread(s), load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{'network':<14} {'params':>8} {'network fps':>12} {'end-to-end fps':>15}   "
           "(median ms: network / end to end)")
     results = {}
     for name, net in nets.items():
-        with torch.inference_mode():
-            t_net, _ = timed(lambda: net(L), seconds)
-        col = Colorizer.from_model(net, {"name": name}, device="cpu")
-        it = iter(range(10**9))
-        t_e2e, _ = timed(lambda: col.colorize(imgs[next(it) % len(imgs)], size=s), seconds)
+        t_net, t_e2e = speeds(net, name, L, imgs, seconds)
         results[name] = (1 / t_net, 1 / t_e2e)
         print(f"{name:<14} {count_params(net) / 1e6:7.2f}M {1 / t_net:12.1f} {1 / t_e2e:15.1f}   "
               f"({1000 * t_net:.1f} / {1000 * t_e2e:.1f} ms)")
@@ -100,11 +107,9 @@ def bench(nets: dict, s: int, seconds: float, threads: int) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = arg_parser(__doc__)
     ap.add_argument("--size", type=int, default=256, help="input side in pixels (default 256)")
     ap.add_argument("--seconds", type=float, default=3.0, help="timing budget per measurement (default 3 s)")
-    ap.add_argument("--threads", type=int, nargs="+", default=None,
-                    help="torch thread counts to measure (default: 1 and one per core)")
     args = ap.parse_args()
 
     import torch
@@ -116,7 +121,7 @@ def main() -> int:
     s = args.size
     nets = {name: build_model(load_config(name, "full")["model"]).eval() for name in ("cls313_rebal", "reg_l2")}
     nets["zhang_eccv16"] = build_model({"arch": "zhang", "width": 1.0, "head": "logits"}).eval()
-    threads = args.threads or sorted({1, torch.get_num_threads()})
+    threads = thread_counts(args.threads)
     print(f"inference on the CPU, {s}x{s} input, fp32, torch {torch.__version__}")
     best = {}
     for n in threads:

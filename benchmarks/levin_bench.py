@@ -54,8 +54,8 @@ def test_image(photo: str, size: int, mode: str) -> np.ndarray:
     """uint8 (size, size, 3): the sample photo resized (``resize``) or mirror-tiled (``tile``)."""
     from PIL import Image
 
-    from colorkit.data import SAMPLES_DIR
     from colorkit.io import read_image
+    from colorkit.paths import SAMPLES_DIR
 
     img = read_image(SAMPLES_DIR / f"{photo}.jpg")
     if mode == "resize":
@@ -82,7 +82,7 @@ def child(args) -> None:
     from colorkit import levin
 
     rgb = test_image(args.photo, args.size, args.image)
-    gray = (levin._luma(rgb / 255.0) * 255.0).round().astype(np.uint8)
+    gray = (levin.gray_of(rgb) * 255.0).round().astype(np.uint8)
     truth, mask = scribbles(rgb, args.coverage)
     del rgb
     base = _rss_mb()

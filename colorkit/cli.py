@@ -21,11 +21,10 @@ from colorkit.errors import ColorkitError
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("colorkit.data", "build the offline photo set / evaluation samples"),
     "colorize": ("colorkit.infer", "colorize images or folders with a trained model"),
-    "train": ("colorkit.train", "train a model from a config in configs/"),
+    "train": ("colorkit.train.cli", "train a model from a config in configs/"),
     "evaluate": ("colorkit.evaluate", "evaluate models on data/samples and write a metric table"),
-    "video": ("colorkit.video", "colorize a video frame by frame"),
-    "reproduce": ("colorkit.reproduce", "run every notebook with papermill into reports/<profile>/"),
-    "course": ("colorkit.course", "course tools: student edition"),
+    "reproduce": ("colorkit.course.reproduce", "run every notebook with papermill into reports/<profile>/"),
+    "course": ("colorkit.course.commands", "course tools: lint, index, student edition"),
 }
 
 
@@ -37,7 +36,8 @@ def _module_has_cli(name: str) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="colorkit", description="Automatic image and video colorization course tools.")
+    parser = argparse.ArgumentParser(prog="colorkit",
+                                     description="Automatic image and video colorization course tools.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         if not _module_has_cli(module_name):
@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     module.add_cli(cmd_parser)
     args = cmd_parser.parse_args(argv[1:])
     try:
+        if name == "train":  # the trainer (layer 4) is handed the sample scoring of layer 5
+            from colorkit.evaluate import training_scorer
+
+            return int(module.run_cli(args, score=training_scorer, module="colorkit.cli") or 0)
         return int(module.run_cli(args) or 0)
     except ColorkitError as exc:
         print(f"colorkit {name}: error: {exc}", file=sys.stderr)

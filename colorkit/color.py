@@ -235,3 +235,42 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
         raise ColorkitError(f"tensor_to_image: expected shape (1, 3, H, W) or (3, H, W), got {tuple(tensor.shape)}")
     arr = (t.detach().float().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).cpu().numpy()  # (C, H, W)
     return arr[0] if arr.shape[0] == 1 else np.ascontiguousarray(arr.transpose(1, 2, 0))
+
+
+# --- chroma spaces: one name for each (luma, chroma) split a model can work in ------------------------
+
+# space -> (luma key, chroma key): the keys of a training batch and of a model's input / output
+SPACES: dict[str, tuple[str, str]] = {"lab": ("L", "ab"), "yuv": ("Y", "UV")}
+# what a network divides its chroma output by, and how its luma input is mapped to [-1, 1]
+CHROMA_SCALE: dict[str, float] = {"lab": 110.0, "yuv": 0.62}  # |a|, |b| < ~110; |U| < 0.437, |V| < 0.616
+LUMA_RANGE: dict[str, float] = {"lab": 100.0, "yuv": 1.0}
+
+
+def check_space(space: str) -> str:
+    """``space`` if it is one of :data:`SPACES`, else a clear error."""
+    if space not in SPACES:
+        raise ColorkitError(f"chroma space must be one of {', '.join(SPACES)}, not {space!r}")
+    return space
+
+
+def split_space(rgb: torch.Tensor, space: str = "lab") -> tuple[torch.Tensor, torch.Tensor]:
+    """sRGB (N, 3, H, W) in [0, 1] -> (luma (N, 1, H, W), chroma (N, 2, H, W)) in ``space``.
+
+    ``lab``: (L in [0, 100], ab); ``yuv``: (Y in [0, 1], UV).
+    """
+    full = rgb_to_lab(rgb) if check_space(space) == "lab" else rgb_to_yuv(rgb)
+    return full[:, :1], full[:, 1:]
+
+
+def luma_of(rgb: torch.Tensor, space: str = "lab") -> torch.Tensor:
+    """sRGB (N, 3, H, W) -> the luma channel (N, 1, H, W) a model of ``space`` sees (L, or Y)."""
+    if check_space(space) == "lab":
+        return rgb_to_L(rgb)
+    return _matmul(YUV_FROM_RGB[:1], rgb.to(_compute_dtype(rgb))).to(rgb.dtype)
+
+
+def merge_space(luma: torch.Tensor, chroma: torch.Tensor, space: str = "lab") -> torch.Tensor:
+    """(luma (N, 1, H, W), chroma (N, 2, H, W)) in ``space`` -> sRGB (N, 3, H, W), unclipped."""
+    if check_space(space) == "lab":
+        return lab_to_rgb(merge_lab(luma, chroma), clip=False)
+    return yuv_to_rgb(torch.cat([luma, chroma.to(luma.dtype)], 1))

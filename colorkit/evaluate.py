@@ -20,32 +20,30 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from colorkit import data, quantize
+from colorkit.color import image_to_tensor, rgb_to_lab
+from colorkit.data.samples import load_samples
 from colorkit.errors import ColorkitError
+from colorkit.infer import Colorizer
+from colorkit.metrics import evaluate_images, grey_baseline, metric_table, write_table
 from colorkit.paths import SAMPLES_DIR
 
 
 def sample_images(folder=None, missing_ok: bool = False) -> list[tuple[str, np.ndarray]]:
-    """``(name, uint8 RGB (H, W, 3))`` for every image in ``folder`` (default ``data/samples``), sorted."""
-    from colorkit.io import list_images, read_image
+    """``(name, uint8 RGB (H, W, 3))`` for every image in ``folder`` (default ``data/samples``), sorted.
 
-    folder = Path(folder) if folder is not None else SAMPLES_DIR
-    if missing_ok and not folder.is_dir():
-        return []
-    paths = list_images(folder)
-    if not paths and not missing_ok:
-        raise ColorkitError("no images to evaluate on", path=folder)
-    return [(p.relative_to(folder).as_posix(), read_image(p)) for p in paths]
+    The one listing of evaluation images, :func:`colorkit.data.samples.load_samples`: name = path under the
+    folder without suffix.
+    """
+    return load_samples(folder if folder is not None else SAMPLES_DIR, missing_ok=missing_ok)
 
 
 @functools.lru_cache(maxsize=1)
 def training_prior(step: float = 10) -> tuple[torch.Tensor, torch.Tensor] | None:
     """(bins (Q, 2), prior (Q,)) from the committed ab histogram, or None if it is not there."""
-    from colorkit import quantize
-
     try:
-        from colorkit import data
-
         hist = data.load_ab_hist()[0]
     except (ImportError, ColorkitError, OSError):
         return None
@@ -58,9 +56,6 @@ def rebalance_reference(trues: list[np.ndarray], step: float = 10) -> tuple[torc
     ref = training_prior(step)
     if ref is not None:
         return ref[0], ref[1], "training photos"
-    from colorkit import quantize
-    from colorkit.color import image_to_tensor, rgb_to_lab
-
     bins = quantize.gamut_bins(step)
     ab = torch.cat([rgb_to_lab(image_to_tensor(t))[:, 1:].flatten(2) for t in trues], 2)[..., None]  # (1, 2, P, 1)
     return bins, quantize.prior_from_ab(ab, bins, sigma=5.0), "evaluation samples"
@@ -69,9 +64,6 @@ def rebalance_reference(trues: list[np.ndarray], step: float = 10) -> tuple[torc
 def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: int = 256, temperature: float = 0.38,
                        bins=None, prior=None, progress: bool = True) -> dict:
     """One table row: ``colorizer`` on the lightness of every sample, scored against the sample."""
-    from tqdm.auto import tqdm
-
-    from colorkit.metrics import evaluate_images
 
     trues = [img for _, img in samples]
     if bins is None or prior is None:
@@ -81,15 +73,26 @@ def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: i
     return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False)
 
 
+def training_scorer(nets: dict, cfg: dict, device) -> dict:
+    """What the trainer records at evaluation time: the metric suite of network ``net`` on the samples.
+
+    Passed to :func:`colorkit.train.train` as ``score`` by ``colorkit train`` (the
+    trainer itself knows nothing of inference). An empty dict if ``data/samples`` is missing.
+    """
+    samples = sample_images(missing_ok=True)
+    if not samples:
+        return {}
+    col = Colorizer.from_model(nets["net"], cfg, device=device)
+    return evaluate_colorizer(col, samples, size=cfg["eval"]["size"], temperature=cfg["eval"]["temperature"],
+                              progress=False)
+
+
 def evaluate_models(models: list, samples=None, out=None, size: int = 256, temperature: float = 0.38,
                     progress: bool = True) -> dict[str, dict]:
     """``{"grey": row, name: row, ...}`` for model names / checkpoints / Colorizers on the samples.
 
     With ``out`` (a folder), also writes ``metrics.csv`` and ``metrics.md`` there.
     """
-    from colorkit.infer import Colorizer
-    from colorkit.metrics import grey_baseline, write_table
-
     samples = sample_images(samples) if samples is None or isinstance(samples, (str, Path)) else samples
     trues = [img for _, img in samples]
     bins, prior, source = rebalance_reference(trues)
@@ -106,7 +109,8 @@ def evaluate_models(models: list, samples=None, out=None, size: int = 256, tempe
 
 
 def add_cli(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", nargs="+", required=True, help="model names in data/checkpoints/ or checkpoint paths")
+    parser.add_argument("--models", nargs="+", required=True,
+                        help="model names in data/checkpoints/ or checkpoint paths")
     parser.add_argument("--samples", default=None, help="folder of evaluation images (default: data/samples)")
     parser.add_argument("--out", required=True, help="folder for metrics.csv and metrics.md")
     parser.add_argument("--size", type=int, default=256, help="working size")
@@ -114,8 +118,6 @@ def add_cli(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from colorkit.metrics import metric_table
-
     rows = evaluate_models(args.models, args.samples, args.out, args.size, args.temperature)
     print(metric_table(rows, "md"))
     return 0

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -34,36 +33,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorkit.color import image_to_tensor, lab_to_rgb, rgb_to_L, tensor_to_image
+from colorkit import checkpoint, quantize
+from colorkit.color import image_to_tensor, lab_to_rgb, luma_of, merge_space, tensor_to_image
 from colorkit.errors import ColorkitError
+from colorkit.io import FolderReport, map_folder, read_image, write_image
 from colorkit.models import build_model, to_ab
-from colorkit.paths import CHECKPOINTS_DIR
+from colorkit.paths import CHECKPOINTS_DIR, PROFILES
+from colorkit.train import train
+
+DECODE_METHODS = ("annealed", "mean", "mode")
 
 
 def available_models() -> list[str]:
     """Names of the committed checkpoints in ``data/checkpoints/``."""
-    return sorted(p.stem for p in CHECKPOINTS_DIR.glob("*.pt"))
-
-
-def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
-    """A checkpoint file path, or a model name looked up as ``data/checkpoints/NAME.pt``."""
-    p = Path(name_or_path)
-    if p.is_file():
-        return p
-    named = CHECKPOINTS_DIR / f"{p.name}.pt"
-    if p.suffix == "" and len(p.parts) == 1 and named.is_file():
-        return named
-    known = ", ".join(available_models()) or "none committed yet"
-    raise ColorkitError(f"no such checkpoint or model name (models: {known})", path=name_or_path)
+    return checkpoint.available()
 
 
 def load_model(name_or_path, device=None) -> tuple[torch.nn.Module, dict]:
-    """(network in eval mode on ``device``, checkpoint metadata without the weights)."""
-    from colorkit.train import load_checkpoint
-
-    path = resolve_checkpoint(name_or_path)
-    ck = load_checkpoint(path)
-    sd = {k: v.float() if v.is_floating_point() else v for k, v in ck["models"]["net"].items()}
+    """(network ``net`` in eval mode on ``device``, checkpoint metadata without the weights)."""
+    path = checkpoint.resolve(name_or_path)
+    ck = checkpoint.load(path)
+    sd = checkpoint.weights(ck, "net")
     try:
         model = build_model(ck["config"]["model"], bins=sd.get("head.bins"))
         model.load_state_dict(sd)
@@ -98,11 +88,16 @@ def fit_chroma_to_gamut(L: torch.Tensor, ab: torch.Tensor, iters: int = 10, tol:
     return rgb.clamp(0.0, 1.0)
 
 
-def merge_chroma(L_full: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
-    """Full-resolution L (1, 1, H, W) + ab (1, 2, h, w) -> uint8 RGB (H, W, 3); ab is upsampled bilinearly."""
+def merge_chroma(L_full: torch.Tensor, ab: torch.Tensor, space: str = "lab") -> np.ndarray:
+    """Full-resolution luma (1, 1, H, W) + chroma (1, 2, h, w) -> uint8 RGB (H, W, 3); chroma is upsampled bilinearly.
+
+    Lab: out-of-gamut chroma is scaled toward grey (:func:`fit_chroma_to_gamut`); YUV: RGB is clipped.
+    """
     if ab.shape[-2:] != L_full.shape[-2:]:
         ab = F.interpolate(ab, size=L_full.shape[-2:], mode="bilinear", align_corners=False)
-    return tensor_to_image(fit_chroma_to_gamut(L_full.float(), ab.float()))
+    if space == "lab":
+        return tensor_to_image(fit_chroma_to_gamut(L_full.float(), ab.float()))
+    return tensor_to_image(merge_space(L_full.float(), ab.float(), space).clamp(0.0, 1.0))
 
 
 def _image_key(image: np.ndarray, size: int) -> str:
@@ -129,10 +124,11 @@ class Colorizer:
         self.name = self.meta.get("name") or (Path(str(checkpoint)).stem if not isinstance(checkpoint, torch.nn.Module)
                                               else "model")
         self.kind = self.model.head.kind
+        self.space = getattr(self.model.head, "space", "lab")  # lab: L -> ab; yuv: Y -> UV
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     @classmethod
-    def from_model(cls, model: torch.nn.Module, cfg: dict | None = None, device=None) -> "Colorizer":
+    def from_model(cls, model: torch.nn.Module, cfg: dict | None = None, device=None) -> Colorizer:
         """Wrap an in-memory network (e.g. during training). The caller sets train/eval mode."""
         col = cls(model, device=device or next(model.parameters()).device)
         col.meta = {"name": (cfg or {}).get("name", "model"), "config": cfg}
@@ -145,13 +141,13 @@ class Colorizer:
     # --- steps -------------------------------------------------------------------------------
 
     def lightness(self, image: np.ndarray) -> torch.Tensor:
-        """uint8 (H, W, 3) or grey (H, W) -> L (1, 1, H, W) on the device."""
+        """uint8 (H, W, 3) or grey (H, W) -> luma (1, 1, H, W) on the device: L (Lab models) or Y (YUV)."""
         if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
             got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
             raise ColorkitError(f"colorize: expected a uint8 image array, got {got}")
         if image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
             raise ColorkitError(f"colorize: expected an image of shape (H, W, 3) or (H, W), got {image.shape}")
-        return rgb_to_L(image_to_tensor(image, device=self.device))
+        return luma_of(image_to_tensor(image, device=self.device), self.space)
 
     @staticmethod
     def working_L(L: torch.Tensor, size: int) -> torch.Tensor:
@@ -166,9 +162,18 @@ class Colorizer:
         return self.model(L_small.to(self.device)).float()
 
     def _check_size(self, size: int) -> int:
-        if not isinstance(size, (int, np.integer)) or size < 16:
-            raise ColorkitError(f"colorize: size must be an integer of at least 16, got {size!r}")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 16 <= size <= 4096:
+            raise ColorkitError(f"colorize: size must be an integer from 16 to 4096, got {size!r}")
         return int(size)
+
+    @staticmethod
+    def _check_decoding(temperature: float, method: str) -> None:
+        if method not in DECODE_METHODS:
+            raise ColorkitError(f"colorize: method must be one of {', '.join(DECODE_METHODS)}, not {method!r}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)) \
+                or not np.isfinite(temperature) or temperature <= 0:
+            raise ColorkitError(f"colorize: temperature must be a positive number, got {temperature!r} "
+                                "(T -> 0 approaches the mode; T = 1 is the mean)")
 
     # --- classification: the distribution -------------------------------------------------------
 
@@ -202,19 +207,11 @@ class Colorizer:
 
     def decode(self, probs: torch.Tensor, temperature: float = 0.38, method: str = "annealed") -> torch.Tensor:
         """Probabilities (Q, h, w) or (N, Q, h, w) -> ab (N, 2, h, w)."""
-        from colorkit import quantize
-
+        self._check_decoding(temperature, method)
         probs = probs if probs.ndim == 4 else probs[None]
         return quantize.decode(probs, self.bins, method=method, T=temperature, from_logits=False)
 
     # --- colorizing ----------------------------------------------------------------------------------
-
-    def predict_ab(self, image: np.ndarray, temperature: float = 0.38, size: int = 256,
-                   method: str = "annealed") -> torch.Tensor:
-        """Predicted chroma at the network's output size: ab (1, 2, h, w)."""
-        if self.kind == "logits":
-            return self.decode(self.predict_distribution(image, size), temperature, method)
-        return self.network(self.working_L(self.lightness(image), self._check_size(size)))
 
     def colorize(self, image: np.ndarray, temperature: float = 0.38, size: int = 256,
                  method: str = "annealed") -> np.ndarray:
@@ -223,23 +220,25 @@ class Colorizer:
         ``temperature`` and ``method`` ("annealed" | "mean" | "mode") matter for
         classification models only; ``size`` is the working size.
         """
+        self._check_decoding(temperature, method)
         L = self.lightness(image)
         if self.kind == "logits":  # logits are cached: another temperature only decodes them again
             ab = to_ab(self.model, self._logits(image, size, L), method=method, temperature=temperature)
         else:
             ab = self.network(self.working_L(L, self._check_size(size)))
-        return merge_chroma(L, ab)
+        return merge_chroma(L, ab, self.space)
 
     def colorize_batch(self, images: list[np.ndarray], temperature: float = 0.38, size: int = 256,
                        method: str = "annealed", batch_size: int = 8) -> list[np.ndarray]:
         """Colorize several images (any sizes), running the network ``batch_size`` at a time."""
         size = self._check_size(size)
+        self._check_decoding(temperature, method)
         outs = []
         for s in range(0, len(images), batch_size):
             Ls = [self.lightness(im) for im in images[s:s + batch_size]]
             raw = self.network(torch.cat([self.working_L(L, size) for L in Ls]))
             ab = to_ab(self.model, raw, method=method, temperature=temperature)
-            outs += [merge_chroma(L, ab[i:i + 1]) for i, L in enumerate(Ls)]
+            outs += [merge_chroma(L, ab[i:i + 1], self.space) for i, L in enumerate(Ls)]
         return outs
 
     def colorize_folder(self, in_dir, out_dir, temperature: float = 0.38, size: int = 256,
@@ -247,8 +246,6 @@ class Colorizer:
                         progress: bool = True):
         """Every image under ``in_dir`` -> ``out_dir`` (mirrored, ``suffix``); returns the
         :class:`colorkit.io.FolderReport` (unreadable files are skipped and listed)."""
-        from colorkit.io import map_folder
-
         return map_folder(in_dir, out_dir, lambda im: self.colorize(im, temperature, size, method),
                           suffix=suffix, overwrite=overwrite, progress=progress)
 
@@ -267,9 +264,9 @@ def add_cli(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from colorkit.io import FolderReport, read_image, write_image
-
+    Colorizer._check_decoding(args.temperature, args.method)  # one clear error before any file is touched
     col = Colorizer(args.model, device=args.device)
+    col._check_size(args.size)
     out = Path(args.out)
     report = FolderReport()
     fn = dict(temperature=args.temperature, size=args.size, method=args.method)
@@ -308,8 +305,6 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
       that was interrupted; a finished run is reused) and load it. Committed checkpoints are never
       overwritten: export one explicitly with ``colorkit train CONFIG --export-to DIR``.
     """
-    from colorkit.paths import PROFILES
-
     if profile not in PROFILES:
         raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if profile == "pretrained":
@@ -324,7 +319,5 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
             print(f"{name}: found a pretrained checkpoint, loading ({m.get('step')} steps, "
                   f"{float(m.get('wall') or 0) / 60:.0f} min of training)")
         return col
-    from colorkit.train import train
-
     ckpt = train(name, profile=profile, resume=(profile == "full"), device=device, progress=progress)
     return Colorizer(ckpt, device=device)

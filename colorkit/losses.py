@@ -64,7 +64,8 @@ def soft_ce_loss(logits: torch.Tensor, target_soft: torch.Tensor, weights: torch
     logp = torch.log_softmax(logits.float(), dim=1)  # (N, Q, H, W)
     if not target_soft.is_floating_point():  # hard class indices
         if target_soft.shape != logits.shape[:1] + logits.shape[2:]:
-            raise ColorkitError(f"soft_ce_loss: class indices {tuple(target_soft.shape)} do not match logits {tuple(logits.shape)}")
+            raise ColorkitError(f"soft_ce_loss: class indices {tuple(target_soft.shape)} "
+                                f"do not match logits {tuple(logits.shape)}")
         per_pixel = F.nll_loss(logp, target_soft, reduction="none")  # (N, H, W)
         cls = target_soft
     else:
@@ -74,7 +75,8 @@ def soft_ce_loss(logits: torch.Tensor, target_soft: torch.Tensor, weights: torch
     if weights is not None:
         weights = torch.as_tensor(weights, dtype=per_pixel.dtype, device=per_pixel.device)
         if weights.shape != (logits.shape[1],):
-            raise ColorkitError(f"soft_ce_loss: weights must have shape ({logits.shape[1]},), got {tuple(weights.shape)}")
+            raise ColorkitError(f"soft_ce_loss: weights must have shape ({logits.shape[1]},), "
+                                f"got {tuple(weights.shape)}")
         per_pixel = per_pixel * weights[cls]
     return per_pixel.mean()
 

@@ -19,12 +19,3 @@ def data_dir() -> Path:
     """The cache for built data (photo set, extracted packages): ``$COLORKIT_DATA`` or ``~/.cache/colorkit``."""
     return Path(os.environ.get("COLORKIT_DATA", Path.home() / ".cache" / "colorkit")).expanduser()
 
-
-def get_profile(default: str = "pretrained") -> str:
-    """The active profile from ``$COLORKIT_PROFILE`` (pretrained | quick | full)."""
-    profile = os.environ.get("COLORKIT_PROFILE", default)
-    if profile not in PROFILES:
-        from colorkit.errors import ColorkitError
-
-        raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    return profile

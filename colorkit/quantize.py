@@ -37,8 +37,11 @@ import math
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from colorkit.color import rgb_to_lab
 from colorkit.errors import ColorkitError
+from colorkit.io import atomic_write
 from colorkit.paths import REPO_ROOT
 
 STATS_DIR = REPO_ROOT / "data" / "stats"
@@ -75,9 +78,6 @@ def _compute_srgb_occupancy() -> np.ndarray:
     Fine cell (i, j) is a in [-128 + i/2, -128 + (i+1)/2), b likewise with j.
     All 256³ colours are converted (one red level at a time, float64).
     """
-    from tqdm.auto import tqdm
-
-    from colorkit.color import rgb_to_lab
 
     n = int(2 * AB_EDGE / FINE)
     occ = np.zeros((n, n), dtype=bool)
@@ -92,8 +92,6 @@ def _compute_srgb_occupancy() -> np.ndarray:
 
 
 def _atomic_save_npy(path, array: np.ndarray) -> None:
-    from colorkit.io import atomic_write
-
     atomic_write(path, lambda f: np.save(f, array))
 
 
@@ -269,7 +267,8 @@ def empirical_prior(ab_hist_counts, bins: torch.Tensor, sigma: float = 5.0) -> t
     """
     h = np.asarray(ab_hist_counts, dtype=np.float64)
     if h.ndim != 2 or h.shape[0] != h.shape[1] or (h < 0).any() or h.sum() <= 0:
-        raise ColorkitError(f"empirical_prior: expected a square non-negative histogram with counts, got shape {h.shape}")
+        raise ColorkitError("empirical_prior: expected a square non-negative histogram with counts, "
+                            f"got shape {h.shape}")
     m = h.shape[0]
     centres = torch.from_numpy(-AB_EDGE + (np.arange(m) + 0.5) * (2 * AB_EDGE / m))
     a, b = torch.meshgrid(centres, centres, indexing="ij")

@@ -50,3 +50,21 @@ def image_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("images")
     write_images(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory) -> Path:
+    """30 random smooth colour images: enough that the hash-based split holds some out for validation."""
+    folder = tmp_path_factory.mktemp("photos")
+    write_images(folder, n=30, seed=1)
+    return folder
+
+
+@pytest.fixture()
+def photos(photo_folder, isolated_data) -> Path:
+    """:func:`photo_folder` with its manifest built in the isolated cache (``colorkit data build --from DIR``)."""
+    from colorkit.data import build_photo_set
+
+    m = build_photo_set(from_dir=photo_folder, progress=False)
+    assert m.paths("val") and m.paths("train")
+    return photo_folder

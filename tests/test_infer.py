@@ -11,6 +11,7 @@ from PIL import Image
 
 from colorkit import cli
 from colorkit.color import image_to_tensor, rgb_to_L, rgb_to_lab
+from colorkit.data import build_photo_set
 from colorkit.errors import ColorkitError
 from colorkit.infer import Colorizer
 from colorkit.models import build_model
@@ -34,6 +35,7 @@ def exported(tmp_path_factory, image_folder) -> dict:
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("COLORKIT_DATA", str(root / "data"))
+            build_photo_set(from_dir=image_folder, progress=False)
             for name in ("reg_l2", "cls313"):
                 train(name, profile="quick", data=image_folder, out=root / "runs" / name, export_to=root / "exp",
                       device="cpu", progress=False)
@@ -153,7 +155,7 @@ def test_regression_model_has_no_distribution(exported):
     with pytest.raises(ColorkitError, match="regression model"):
         col.predict_distribution(textured(20, 20))
     with pytest.raises(ColorkitError, match="no bins"):
-        col.bins
+        _ = col.bins
 
 
 # --- batches, errors, loading ----------------------------------------------------------------------------
@@ -177,8 +179,18 @@ def test_bad_inputs(exported):
         col.colorize([[0, 1], [2, 3]])
     with pytest.raises(ColorkitError, match="shape"):
         col.colorize(np.zeros((8, 8, 4), np.uint8))
-    with pytest.raises(ColorkitError, match="size must be an integer of at least 16"):
+    with pytest.raises(ColorkitError, match="size must be an integer from 16 to 4096"):
         col.colorize(np.zeros((8, 8, 3), np.uint8), size=8)
+    with pytest.raises(ColorkitError, match="size must be an integer from 16 to 4096"):
+        col.colorize(np.zeros((8, 8, 3), np.uint8), size=256.0)
+    logits = colorizer("logits", "trained", exported)
+    for bad in (0, -0.5, float("nan"), float("inf"), "hot"):
+        with pytest.raises(ColorkitError, match="temperature must be a positive number"):
+            logits.colorize(np.zeros((20, 20, 3), np.uint8), temperature=bad, size=32)
+        with pytest.raises(ColorkitError, match="temperature must be a positive number"):
+            logits.decode(torch.full((1, len(logits.bins), 2, 2), 1 / len(logits.bins)), temperature=bad)
+    with pytest.raises(ColorkitError, match="method must be one of annealed, mean, mode"):
+        logits.colorize(np.zeros((20, 20, 3), np.uint8), method="median", size=32)
     with pytest.raises(ColorkitError, match="no such checkpoint or model name"):
         Colorizer("no_such_model_anywhere")
 
@@ -263,3 +275,25 @@ def test_cli_unknown_model(inputs, tmp_path, capsys):
                    str(tmp_path / "missing.pt"), "--device", "cpu"])
     assert rc == 1 and "no such checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--temperature", "0"], "temperature must be a positive number"),
+    (["--temperature", "-1"], "temperature must be a positive number"),
+    (["--size", "8"], "size must be an integer from 16 to 4096"),
+])
+def test_cli_bad_settings_fail_once_before_any_file(inputs, tmp_path, exported, capsys, flags, message):
+    rc = cli.main(["colorize", str(inputs / "a.png"), str(inputs / "b.jpg"), "-o", str(tmp_path / "o"),
+                   "--model", str(exported["logits"]), "--device", "cpu", *flags])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count(message) == 1 and "error:" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_lists_only_commands_that_exist(capsys):
+    assert cli.main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    for name, (module, _) in cli.COMMANDS.items():
+        assert name in listed
+        __import__(module)  # every listed command's module imports
+    assert "video" not in cli.COMMANDS  # arrives with the video notebook

@@ -29,7 +29,7 @@ def photo() -> np.ndarray:
 
 
 def luma(rgb_u8: np.ndarray) -> np.ndarray:
-    return levin._luma(rgb_u8 / 255.0)
+    return levin.gray_of(rgb_u8)
 
 
 def uv_of(rgb) -> np.ndarray:

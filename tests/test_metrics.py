@@ -146,7 +146,8 @@ def test_chroma_ratio():
 def test_evaluate_images_perfect_and_grey(photos):
     bins = q.gamut_bins()
     # the photos differ in size: lay every pixel out in one row, (1, 2, 1, total pixels)
-    ab = torch.cat([torch.from_numpy(rgb2lab(p)[..., 1:]).reshape(1, 1, -1, 2).permute(0, 3, 1, 2).float() for p in photos], dim=3)
+    ab = torch.cat([torch.from_numpy(rgb2lab(p)[..., 1:]).reshape(1, 1, -1, 2).permute(0, 3, 1, 2).float()
+                    for p in photos], dim=3)
     prior = q.prior_from_ab(ab, bins)
     perfect = m.evaluate_images(photos, photos, bins=bins, prior=prior, progress=False)
     assert perfect["psnr"] == math.inf and perfect["ssim"] == pytest.approx(1.0)
@@ -155,7 +156,8 @@ def test_evaluate_images_perfect_and_grey(photos):
     assert perfect["colorfulness"] == pytest.approx(np.mean([m.colorfulness(p) for p in photos]))
 
     grey = m.grey_baseline(photos, bins=bins, prior=prior, progress=False)
-    assert list(grey) == ["psnr", "ssim", "auc", "auc_rebal", "colorfulness", "chroma_ratio", "n_images"]
+    assert list(grey) == ["psnr", "ssim", "auc", "auc_rebal", "colorfulness", "chroma_ratio", "false_colour",
+                          "vivid_hue", "n_images"]
     assert grey["chroma_ratio"] < 0.02 and grey["colorfulness"] < 1.0
     assert 0.5 < grey["auc"] < 1.0
     assert grey["auc_rebal"] < grey["auc"]  # grey is right for common greyish pixels, wrong for rare colours
@@ -198,3 +200,75 @@ def test_write_table(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["t.csv", "t.md"]  # no temp files left
     with pytest.raises(ColorkitError):
         m.metric_table(rows, fmt="html")
+
+
+# --- false colour, vivid hue, semantic agreement ------------------------------------------------------------------
+
+
+def _polar_ab(chroma, hue_deg):
+    """ab (1, 2, 1, n) from per-pixel chroma and hue (degrees)."""
+    c, h = torch.tensor(chroma, dtype=torch.float64), torch.deg2rad(torch.tensor(hue_deg, dtype=torch.float64))
+    return torch.stack([c * torch.cos(h), c * torch.sin(h)])[None, :, None, :]
+
+
+def test_false_colour_rate_constructed():
+    # true chroma:   0   5  9.9  9.9 | 10 (not grey: < 10 is)  50
+    # pred chroma:  25  20   30    0 | 40                       0
+    true = _polar_ab([0, 5, 9.9, 9.9, 10, 50], [0, 90, 180, 0, 0, 0])
+    pred = _polar_ab([25, 20, 30, 0, 40, 0], [0, 0, -90, 0, 45, 0])
+    assert m.false_colour_rate(pred, true) == pytest.approx(2 / 4)  # 25 and 30 are > 20; 20 is not
+    assert m.false_colour_rate(torch.zeros_like(pred), true) == 0.0
+    assert m.false_colour_rate(pred, true, grey=20, coloured=35) == pytest.approx(1 / 5)  # 40 over true 10
+    assert math.isnan(m.false_colour_rate(pred, _polar_ab([30] * 6, [0] * 6)))  # no grey pixel
+    with pytest.raises(ColorkitError, match="differ"):
+        m.false_colour_rate(pred, true[..., :3])
+
+
+def test_vivid_hue_accuracy_constructed():
+    # vivid truth (chroma >= 30) at hue 0 or 170; predictions:
+    true = _polar_ab([40, 40, 40, 40, 35, 60, 30, 29.9], [0, 0, 0, 0, 170, 170, 0, 0])
+    pred = _polar_ab([40, 40, 40, 5, 12, 60, 10, 40], [25, 35, 350, 0, -170, 142, 0, 0])
+    # 25° off: yes; 35° off: no; 350° = 10° off: yes; right hue but chroma 5 < 10: no;
+    # 170 vs -170 = 20° off across ±180 with chroma 12: yes; 28° off: yes;
+    # truth exactly 30 (vivid), right hue, chroma exactly 10: yes; chroma 29.9 truth: not vivid
+    assert m.vivid_hue_accuracy(pred, true) == pytest.approx(5 / 7)
+    assert m.vivid_hue_accuracy(true, true) == 1.0
+    assert m.vivid_hue_accuracy(torch.zeros_like(true), true) == 0.0  # grey is never the right hue
+    assert m.vivid_hue_accuracy(pred, true, max_hue_error=15) == pytest.approx(2 / 7)  # the 350° and exact pixels
+    assert math.isnan(m.vivid_hue_accuracy(pred, torch.zeros_like(true)))
+
+
+def test_evaluate_images_pools_false_colour_and_vivid_hue(photos):
+    # RGB -> BGR (other hues, same structure) plus a red cast (greys turn pink)
+    preds = [np.clip(p[..., ::-1].astype(int) + [60, 0, 0], 0, 255).astype(np.uint8) for p in photos]
+    row = m.evaluate_images(preds, photos, progress=False)
+    # pooled over all pixels of both images (not a mean of per-image shares)
+    lab = lambda imgs: torch.cat([m.suite._lab(i)[:, 1:].reshape(1, 2, 1, -1) for i in imgs], dim=3)  # noqa: E731
+    assert row["false_colour"] == pytest.approx(m.false_colour_rate(lab(preds), lab(photos)))
+    assert row["vivid_hue"] == pytest.approx(m.vivid_hue_accuracy(lab(preds), lab(photos)))
+    assert 0.0 < row["vivid_hue"] < 0.9 and 0.0 < row["false_colour"] < 1.0
+    perfect = m.evaluate_images(photos, photos, progress=False)
+    assert perfect["false_colour"] == 0.0 and perfect["vivid_hue"] == 1.0
+    grey = m.grey_baseline(photos, progress=False)
+    assert grey["false_colour"] == 0.0 and grey["vivid_hue"] == 0.0
+    assert "semantic_top1" not in row  # opt-in
+    md = m.metric_table({"bgr": row, "grey": grey})
+    assert md.splitlines()[0] == ("| method | PSNR (dB) | SSIM | AuC | colourfulness | chroma ratio | false colour "
+                                  "| vivid hue acc. | images |")
+
+
+def test_semantic_agreement():
+    cat, coffee = data.chelsea(), data.coffee()
+    same = m.semantic_agreement([cat, coffee], [cat, coffee])
+    assert same == {"top1": 1.0, "top5": 1.0}
+    assert m.semantic_agreement([coffee], [coffee[:, ::-1].copy()]) == {"top1": 1.0, "top5": 1.0}  # mirrored
+    mixed = m.semantic_agreement([cat, coffee[:300, :451]], [cat, cat])  # a cat, then an espresso for a cat
+    assert mixed == {"top1": 0.5, "top5": 0.5}
+    # batched tensors in [0, 1] work too
+    t = torch.from_numpy(np.stack([cat, cat])).permute(0, 3, 1, 2).float() / 255
+    assert m.semantic_agreement(t, t) == {"top1": 1.0, "top5": 1.0}
+    with pytest.raises(ColorkitError, match="equally many"):
+        m.semantic_agreement([cat], [cat, cat])
+    row = m.evaluate_images([cat], [cat], progress=False, semantic=True)
+    assert row["semantic_top1"] == 1.0 and row["semantic_top5"] == 1.0
+    assert list(row)[-3:] == ["semantic_top1", "semantic_top5", "n_images"]

@@ -1,4 +1,4 @@
-"""Every committed notebook follows the course format (colorkit/course.py, README "How to use this course").
+"""Every committed notebook follows the course format (colorkit/course/lint.py, README "How to use this course").
 
 One test per notebook and rule, so a failure names both, e.g.
 ``test_format[01_color_spaces-navigation]``. ``colorkit course lint`` prints the
@@ -6,7 +6,7 @@ same report. The rules themselves are tested on synthetic notebooks in
 tests/test_course.py.
 """
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -17,7 +17,7 @@ from colorkit.paths import NOTEBOOKS_DIR, REPO_ROOT
 NOTEBOOKS = course.find_notebooks(NOTEBOOKS_DIR)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _problems(name: str) -> dict[str, list[str]]:
     return course.lint(NOTEBOOKS_DIR / name, notebooks=NOTEBOOKS)
 

@@ -5,9 +5,10 @@ import json
 import nbformat
 import pytest
 
-from colorkit import record as record_mod
+from colorkit.course import record as record_mod
+from colorkit.course.notebooks import find_notebooks
+from colorkit.course.reproduce import reproduce
 from colorkit.errors import ColorkitError
-from colorkit.reproduce import find_notebooks, reproduce
 
 
 def _nb(path, cells):
@@ -23,12 +24,12 @@ def notebooks(tmp_path):
     d = tmp_path / "notebooks"
     d.mkdir()
     _nb(d / "00_first.ipynb", [
-        "from colorkit.record import record\nrecord('answer', 42)\nrecord('profile_seen', PROFILE)",
+        "from colorkit.course.record import record\nrecord('answer', 42)\nrecord('profile_seen', PROFILE)",
         "import matplotlib.pyplot as plt\n"
         "plt.plot([1, 2]); plt.show()",
     ])
     _nb(d / "01_broken.ipynb", ["x = 1", "raise ValueError('deliberate failure')", "print('never')"])
-    _nb(d / "02_after.ipynb", ["from colorkit.record import record\nrecord('ran_after_failure', True)"])
+    _nb(d / "02_after.ipynb", ["from colorkit.course.record import record\nrecord('ran_after_failure', True)"])
     (d / "notes.ipynb").write_text("{}")  # not numbered: ignored
     return d
 

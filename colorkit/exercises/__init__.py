@@ -14,8 +14,8 @@ shown) or ``(False, "hint")`` for a hint tailored to the answer given.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass

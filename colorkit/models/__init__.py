@@ -8,7 +8,7 @@ Every colorizer maps L (N, 1, H, W) in [0, 100] to ``head.kind == "ab"``
     >>> net(torch.zeros(1, 1, 64, 64)).shape
     torch.Size([1, 2, 64, 64])
 
-Other architectures join with :func:`register_model`.
+Every architecture is listed in :data:`MODELS` (``arch:`` in a config names one).
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from colorkit import quantize
 from colorkit.models.heads import ABHead, LogitHead, normalize_L, to_ab
+from colorkit.models.koalarization import Koalarization
+from colorkit.models.patchgan import PatchGAN
+from colorkit.models.pretrained_unet import PretrainedUNet
 from colorkit.models.unet import UNet
 from colorkit.models.zhang import ZhangNet
 
-MODELS: dict[str, type[nn.Module]] = {"unet": UNet, "zhang": ZhangNet}
-
-
-def register_model(name: str, cls: type[nn.Module]) -> type[nn.Module]:
-    """Make ``arch: name`` in a config build ``cls(**rest_of_section)``."""
-    MODELS[name] = cls
-    return cls
+MODELS: dict[str, type[nn.Module]] = {"unet": UNet, "zhang": ZhangNet, "pretrained_unet": PretrainedUNet,
+                                      "koalarization": Koalarization, "patchgan": PatchGAN}
 
 
 def build_model(cfg: dict, bins: torch.Tensor | None = None) -> nn.Module:
@@ -44,8 +43,6 @@ def build_model(cfg: dict, bins: torch.Tensor | None = None) -> nn.Module:
         raise ValueError(f"unknown model arch {arch!r}; known: {', '.join(sorted(MODELS))}")
     if kwargs.get("head") == "logits":
         if bins is None:
-            from colorkit import quantize
-
             bins = quantize.gamut_bins(step=step)
         kwargs["bins"] = torch.as_tensor(bins, dtype=torch.float32)
     return MODELS[arch](**kwargs)
@@ -56,5 +53,5 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["MODELS", "ABHead", "LogitHead", "UNet", "ZhangNet", "build_model", "count_params", "normalize_L",
-           "register_model", "to_ab"]
+__all__ = ["MODELS", "ABHead", "Koalarization", "LogitHead", "PretrainedUNet", "UNet", "ZhangNet", "build_model",
+           "count_params", "normalize_L", "to_ab"]

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from colorkit.models.heads import make_head, normalize_L
+from colorkit.models.heads import make_head, normalize_luma
 
 
 def _down(c_in: int, c_out: int, norm: bool) -> nn.Sequential:
@@ -39,9 +39,9 @@ def _down(c_in: int, c_out: int, norm: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _up(c_in: int, c_out: int, dropout: float) -> nn.Sequential:
+def _up(c_in: int, c_out: int, dropout: float, norm: bool = True) -> nn.Sequential:
     """(N, c_in, h, w) -> (N, c_out, 2h, 2w)."""
-    layers = [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out)]
+    layers = [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=not norm)] + ([nn.BatchNorm2d(c_out)] if norm else [])
     if dropout > 0:
         layers.append(nn.Dropout(dropout))
     layers.append(nn.ReLU(inplace=True))
@@ -59,32 +59,39 @@ class UNet(nn.Module):
         out_stride: output size = input size / out_stride (1, 2, 4, ...).
         activation: ab head activation, ``"tanh"`` (× 110) or ``"linear"``.
         dropout: dropout in the decoder (pix2pix uses 0.5 as its noise source).
-        bins: (Q, 2) ab bin centres for the logits head.
+        bins: (Q, 2) chroma bin centres for the logits head.
+        space: chroma space, ``"lab"`` (L -> ab) or ``"yuv"`` (Y -> UV).
+        norm: ``"batch"`` (pix2pix) or ``"none"`` (no normalisation; e.g. to compare multi-process
+            training with one process exactly, as batch statistics are per process on a CPU).
     """
 
     def __init__(self, base: int = 16, depth: int = 5, max_ch: int = 128, head: str = "ab", out_stride: int = 1,
-                 activation: str = "tanh", dropout: float = 0.0, bins=None):
+                 activation: str = "tanh", dropout: float = 0.0, bins=None, space: str = "lab", norm: str = "batch"):
         super().__init__()
+        if norm not in ("batch", "none"):
+            raise ValueError(f"norm must be 'batch' or 'none', not {norm!r}")
+        self.space = space
+        bn = norm == "batch"
         if out_stride < 1 or out_stride & (out_stride - 1) or out_stride >= 2 ** depth:
             raise ValueError(f"out_stride must be a power of two below 2**depth={2 ** depth}, not {out_stride}")
         self.depth, self.out_stride = depth, out_stride
         ch = [min(base * 2 ** i, max_ch) for i in range(depth)]  # encoder level i sits at stride 2^(i+1)
-        self.downs = nn.ModuleList(_down(1 if i == 0 else ch[i - 1], ch[i], norm=i > 0) for i in range(depth))
+        self.downs = nn.ModuleList(_down(1 if i == 0 else ch[i - 1], ch[i], norm=bn and i > 0) for i in range(depth))
         # decoder: from the bottleneck (level depth-1) up to level `stop`, the level at stride max(out_stride, 2)
         stop = int(math.log2(max(out_stride, 2))) - 1
         self.ups = nn.ModuleList()
         c_in = ch[depth - 1]
         for i in range(depth - 2, stop - 1, -1):
-            self.ups.append(_up(c_in, ch[i], dropout))
+            self.ups.append(_up(c_in, ch[i], dropout, bn))
             c_in = 2 * ch[i]  # after concatenating the skip
-        self.head = make_head(head, c_in, upsample=out_stride == 1, activation=activation, bins=bins)
+        self.head = make_head(head, c_in, upsample=out_stride == 1, activation=activation, bins=bins, space=space)
 
     def forward(self, L: torch.Tensor) -> torch.Tensor:
-        """L (N, 1, H, W) in [0, 100] -> (N, 2 or Q, H/out_stride, W/out_stride)."""
+        """Luma (N, 1, H, W) (L in [0, 100], or Y in [0, 1]) -> (N, 2 or Q, H/out_stride, W/out_stride)."""
         h, w = L.shape[-2:]
         m = 2 ** self.depth
         ph, pw = -h % m, -w % m
-        x = normalize_L(L)
+        x = normalize_luma(L, self.space)
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > max(ph, pw) else "replicate")
         skips = []

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from colorkit.models.heads import make_head, normalize_L
+from colorkit.models.heads import make_head, normalize_luma
 
 # (number of 3x3 convs, channels at width 1, stride of the last conv, dilation)
 BLOCKS = [(2, 64, 2, 1), (2, 128, 2, 1), (3, 256, 2, 1), (3, 512, 1, 1),
@@ -38,7 +38,8 @@ def _block(c_in: int, c_out: int, n: int, stride: int, dilation: int) -> nn.Sequ
     layers = []
     for i in range(n):
         s = stride if i == n - 1 else 1
-        layers += [nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, s, dilation, dilation=dilation), nn.ReLU(inplace=True)]
+        conv = nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, s, dilation, dilation=dilation)
+        layers += [conv, nn.ReLU(inplace=True)]
     layers.append(nn.BatchNorm2d(c_out))
     return nn.Sequential(*layers)
 
@@ -48,8 +49,10 @@ class ZhangNet(nn.Module):
 
     out_stride = 4
 
-    def __init__(self, width: float = 1.0, head: str = "logits", activation: str = "tanh", bins=None):
+    def __init__(self, width: float = 1.0, head: str = "logits", activation: str = "tanh", bins=None,
+                 space: str = "lab"):
         super().__init__()
+        self.space = space
         c = lambda n: max(1, round(n * width))  # noqa: E731
         blocks, c_in = [], 1
         for n, ch, stride, dil in BLOCKS:
@@ -60,12 +63,12 @@ class ZhangNet(nn.Module):
             nn.Conv2d(c(256), c(256), 3, 1, 1), nn.ReLU(inplace=True),
             nn.Conv2d(c(256), c(256), 3, 1, 1), nn.ReLU(inplace=True)))
         self.body = nn.Sequential(*blocks)
-        self.head = make_head(head, c(256), activation=activation, bins=bins)
+        self.head = make_head(head, c(256), activation=activation, bins=bins, space=space)
 
     def forward(self, L: torch.Tensor) -> torch.Tensor:
         """L (N, 1, H, W) in [0, 100] -> (N, 2|Q, ceil(H/4), ceil(W/4))."""
         h, w = L.shape[-2:]
-        x = normalize_L(L)
+        x = normalize_luma(L, self.space)
         ph, pw = -h % 8, -w % 8
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")

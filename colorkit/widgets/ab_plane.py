@@ -6,24 +6,13 @@ image ``colorkit-ab-plane``.
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
+from colorkit.viz import ab_plane
+from colorkit.widgets import png_bytes
 
 
 def ab_plane_explorer(L: int = 50, size: int = 300, lim: float = 110.0):
     """An ``ipywidgets`` box: an ``L`` slider (1–99) above the ab plane at that L and its gamut area."""
     import ipywidgets as w
-
-    from colorkit.viz import ab_plane
 
     slider = w.IntSlider(value=L, min=1, max=99, step=1, description="L", continuous_update=False,
                          layout=w.Layout(width=f"{size + 60}px"))
@@ -37,7 +26,7 @@ def ab_plane_explorer(L: int = 50, size: int = 300, lim: float = 110.0):
         rgb, inside = ab_plane(slider.value, lim, n=size)
         rgb = rgb.copy()
         rgb[~inside] = 0.85
-        image.value = _png(rgb)
+        image.value = png_bytes(rgb)
         caption.value = (f"L = {slider.value}: {100 * inside.mean():.1f}% of the square a, b ∈ [−{lim:g}, {lim:g}] "
                          "is displayable in sRGB (grey = outside the gamut)")
 

@@ -18,7 +18,6 @@ buttons ``colorkit-scribble-undo`` / ``colorkit-scribble-clear``, the status lin
 
 from __future__ import annotations
 
-import io
 import time
 
 import ipywidgets as w
@@ -26,14 +25,7 @@ import numpy as np
 
 from colorkit import levin
 from colorkit.errors import ColorkitError
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
+from colorkit.widgets import png_bytes
 
 
 def _hex(colour: str) -> str:
@@ -204,7 +196,7 @@ class ScribbleWidget(w.VBox):
         else:
             self.result_rgb = np.repeat(self.gray[:, :, None], 3, axis=2)
             self.status.value = "no strokes yet: drag on the grey photo to scribble a colour"
-        self.result.value = _png(self.result_rgb)
+        self.result.value = png_bytes(self.result_rgb)
         return self.result_rgb
 
     def save(self, path) -> None:

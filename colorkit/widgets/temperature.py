@@ -9,17 +9,13 @@ the image ``colorkit-temperature-image``, the caption ``colorkit-temperature-cap
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
+import torch
 
-
-def _png(rgb: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
+from colorkit.color import image_to_tensor, rgb_to_lab
+from colorkit.errors import ColorkitError
+from colorkit.infer import merge_chroma
+from colorkit.widgets import png_bytes
 
 
 def temperature_explorer(colorizer, image: np.ndarray, T: float = 0.38, size: int = 256, width: int = 360):
@@ -27,20 +23,14 @@ def temperature_explorer(colorizer, image: np.ndarray, T: float = 0.38, size: in
 
     ``colorizer`` must be a classification :class:`colorkit.infer.Colorizer` (it caches the distribution).
     The caption gives the temperature and the mean chroma of the result. The box exposes ``redraw``,
-    ``slider``, ``image``, ``caption`` and ``network_runs`` (how often the network ran: once) for tests.
+    ``slider``, ``image`` and ``caption`` for tests.
     """
     import ipywidgets as w
-    import torch
-
-    from colorkit.color import image_to_tensor, rgb_to_lab
-    from colorkit.errors import ColorkitError
-    from colorkit.infer import merge_chroma
 
     if colorizer.kind != "logits":
         raise ColorkitError(f"{colorizer.name} is a regression model: the temperature applies to distributions")
     L = colorizer.lightness(image)
     probs = colorizer.predict_distribution(image, size)  # the one network run
-    state = {"network_runs": 1}
 
     slider = w.FloatLogSlider(value=T, base=10, min=-2, max=0, step=0.01, description="T",
                               continuous_update=False, readout_format=".2f", layout=w.Layout(width=f"{width + 40}px"))
@@ -52,7 +42,7 @@ def temperature_explorer(colorizer, image: np.ndarray, T: float = 0.38, size: in
 
     def redraw(change=None):
         rgb = merge_chroma(L, colorizer.decode(probs, temperature=float(slider.value)))
-        out.value = _png(rgb)
+        out.value = png_bytes(rgb)
         chroma = torch.linalg.vector_norm(rgb_to_lab(image_to_tensor(rgb))[:, 1:], dim=1).mean().item()
         caption.value = f"T = {slider.value:.2f}: mean chroma {chroma:.1f} (re-decoded; the network ran once)"
 
@@ -60,5 +50,4 @@ def temperature_explorer(colorizer, image: np.ndarray, T: float = 0.38, size: in
     redraw()
     box = w.VBox([slider, out, caption])
     box.redraw, box.slider, box.image, box.caption = redraw, slider, out, caption
-    box.network_runs = state["network_runs"]
     return box

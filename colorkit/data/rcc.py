@@ -1,6 +1,6 @@
 """Read Qt resource files (``.rcc``, format versions 1-3) with the standard library only.
 
-GCompris ships its photos inside such files. Layout (all integers big-endian)::
+GCompris ships its photos inside such files (see ``gcompris.py``). Layout (all integers big-endian)::
 
     header   b"qres", version u32, tree offset u32, data offset u32, names offset u32
              (+ overall flags u32 from version 3 on: a 24-byte header)
@@ -86,7 +86,7 @@ class RccFile:
                 raise ColorkitError(f"truncated .rcc: {what} offset {off} beyond file size {len(data)}", path=name)
 
     @classmethod
-    def open(cls, path: str | Path) -> "RccFile":
+    def open(cls, path: str | Path) -> RccFile:
         path = Path(path)
         try:
             return cls(path.read_bytes(), name=str(path))
@@ -103,7 +103,8 @@ class RccFile:
         if flags & FLAG_DIRECTORY:
             count, first = struct.unpack_from(">II", self._b, off + 6)
             return name_off, flags, count, first
-        return name_off, flags, struct.unpack_from(">I", self._b, off + 6)[0], struct.unpack_from(">I", self._b, off + 10)[0]
+        locale, data_off = struct.unpack_from(">II", self._b, off + 6)
+        return name_off, flags, locale, data_off
 
     def _name(self, name_off: int) -> str:
         off = self.names_offset + name_off
@@ -192,7 +193,7 @@ def write_rcc(files: dict[str, bytes], version: int = 3, compress: dict[str, str
     compress = compress or {}
     # directory tree: nested dicts, leaves are bytes
     root: dict = {}
-    for path, data in files.items():
+    for path in files:
         parts = path.strip("/").split("/")
         d = root
         for p in parts[:-1]:

@@ -1,7 +1,11 @@
-"""Datasets of (L, ab) training pairs: random multi-scale crops of colour photos.
+"""Training batches of (luma, chroma): random multi-scale crops of colour photos.
 
-    ds = LabCrops(paths, size=64, min_crop=64, max_crop=128, train=True, seed=0)
-    L, ab = ds[3]        # L (1, 64, 64) in [0, 100], ab (2, 64, 64) in about [-110, 110]
+    ds = ColorCrops(paths, size=64, min_crop=64, max_crop=128, train=True, seed=0)
+    ds[3]    # {"L": (1, 64, 64) in [0, 100], "ab": (2, 64, 64) in about [-110, 110]}
+    ColorCrops(paths, space="yuv")[3]    # {"Y": (1, s, s) in [0, 1], "UV": (2, s, s)}
+
+An item is a dict keyed by the chroma space's names (:data:`colorkit.color.SPACES`);
+the trainer passes it to the method untouched.
 
 Each photo is decoded once, shrunk so that its long side is at most
 ``cache_side`` (default 512 px: a 64-128 px crop then shows an object, not a
@@ -28,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from colorkit.color import rgb_to_lab
+from colorkit.color import SPACES, check_space, split_space
 from colorkit.errors import ColorkitError
-from colorkit.io import read_image, resize_long_side
+from colorkit.io import list_images, read_image, resize_long_side
 from colorkit.paths import data_dir
 
 CACHE_SIDE = 512
@@ -63,22 +67,20 @@ def load_shrunk(path: str | os.PathLike, side: int = CACHE_SIDE, disk_cache: boo
     return image
 
 
-def lab_pair(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """sRGB (N, 3, H, W) in [0, 1] -> (L (N, 1, H, W), ab (N, 2, H, W))."""
-    lab = rgb_to_lab(rgb)
-    return lab[:, :1], lab[:, 1:]
+class ColorCrops(Dataset):
+    """``{luma: (1, s, s), chroma: (2, s, s)}`` float32 items from colour photos (see the module docstring).
 
-
-class LabCrops(Dataset):
-    """(L (1, s, s), ab (2, s, s)) float32 pairs from colour photos (see the module docstring)."""
+    ``space``: ``"lab"`` (keys ``L``, ``ab``) or ``"yuv"`` (keys ``Y``, ``UV``).
+    """
 
     def __init__(self, paths, size: int = 64, min_crop: int = 64, max_crop: int = 128, train: bool = True,
-                 seed: int = 0, cache_side: int = CACHE_SIDE, disk_cache: bool = True):
+                 seed: int = 0, cache_side: int = CACHE_SIDE, disk_cache: bool = True, space: str = "lab"):
+        self.space = check_space(space)
         self.paths = [Path(p) for p in paths]
         if not self.paths:
-            raise ColorkitError("LabCrops: no photos given")
+            raise ColorkitError("ColorCrops: no photos given")
         if not (8 <= size and 1 <= min_crop <= max_crop):
-            raise ColorkitError(f"LabCrops: need size >= 8 and 1 <= min_crop <= max_crop, got {size}, "
+            raise ColorkitError(f"ColorCrops: need size >= 8 and 1 <= min_crop <= max_crop, got {size}, "
                                 f"{min_crop}, {max_crop}")
         self.size, self.min_crop, self.max_crop = int(size), int(min_crop), int(max_crop)
         self.train, self.seed = train, seed
@@ -119,17 +121,16 @@ class LabCrops(Dataset):
             patch = patch.flip(-1)
         return patch
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        L, ab = lab_pair(self.crop(index))
-        return L[0], ab[0]
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        luma, chroma = split_space(self.crop(index), self.space)
+        k_luma, k_chroma = SPACES[self.space]
+        return {k_luma: luma[0], k_chroma: chroma[0]}
 
 
-class ImageFolderCrops(LabCrops):
-    """:class:`LabCrops` over every image under a folder (any tree: ImageNet, Places, COCO, holidays)."""
+class ImageFolderCrops(ColorCrops):
+    """:class:`ColorCrops` over every image under a folder (any tree: ImageNet, Places, COCO, holidays)."""
 
     def __init__(self, folder: str | os.PathLike, **kwargs):
-        from colorkit.io import list_images
-
         paths = list_images(folder)
         if not paths:
             raise ColorkitError("no images found", path=folder)

@@ -14,6 +14,8 @@ import math
 import os
 from pathlib import Path
 
+from colorkit.io import atomic_write
+
 _MEMORY: dict[str, object] = {}
 
 
@@ -38,9 +40,7 @@ def record(key: str, value) -> object:
         path = Path(target)
         data = json.loads(path.read_text()) if path.exists() else {}
         data[key] = value
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(data, indent=1, sort_keys=True))
     return value
 
 

@@ -4,7 +4,7 @@ For each ``notebooks/NN_name.ipynb`` in order:
 
 - execute it with papermill (``PROFILE`` injected, ``$COLORKIT_PROFILE`` set) into
   ``reports/<profile>/NN_name.ipynb``;
-- collect the numbers it recorded (:mod:`colorkit.record`) from ``NN_name.json``;
+- collect the numbers it recorded (:mod:`colorkit.course.record`) from ``NN_name.json``;
 - save its figures as ``figures/NN_name_K.png``.
 
 A failing notebook is reported with its error cell and the run goes on with the
@@ -25,10 +25,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from colorkit.course.notebooks import KERNEL_NAME, find_notebooks
 from colorkit.errors import ColorkitError
 from colorkit.paths import NOTEBOOKS_DIR, PROFILES, REPORTS_DIR
-
-KERNEL = "colorkit"
 
 
 @dataclass
@@ -39,16 +38,6 @@ class NotebookResult:
     numbers: dict = field(default_factory=dict)
     error: str = ""  # "cell N: ExcName: message" for a failed notebook
     figures: int = 0
-
-
-def find_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = None) -> list[Path]:
-    """``NN_name.ipynb`` files in order; ``only`` keeps those whose name starts with one of the given prefixes."""
-    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        paths = [p for p in paths if any(p.stem.startswith(o) for o in only)]
-        if not paths:
-            raise ColorkitError(f"no notebook matches {only!r} in {folder}")
-    return paths
 
 
 def _error_cell(nb_path: Path) -> str:
@@ -82,7 +71,9 @@ def extract_figures(nb_path: Path, out_dir: Path) -> int:
     return count
 
 
-def run_notebook(nb: Path, out_dir: Path, profile: str, kernel: str = KERNEL, timeout: int | None = 3600) -> NotebookResult:
+def run_notebook(nb: Path, out_dir: Path, profile: str, kernel: str = KERNEL_NAME,
+                 timeout: int | None = 3600) -> NotebookResult:
+    """Execute one notebook with papermill into ``out_dir``; a failure is recorded in the result, not raised."""
     import papermill as pm
 
     out_nb = out_dir / nb.name
@@ -150,7 +141,7 @@ def write_index(results: list[NotebookResult], out_dir: Path, profile: str, tota
 
 
 def reproduce(profile: str = "pretrained", only: list[str] | None = None, reports_dir: Path = REPORTS_DIR,
-              notebooks_dir: Path = NOTEBOOKS_DIR, kernel: str = KERNEL) -> list[NotebookResult]:
+              notebooks_dir: Path = NOTEBOOKS_DIR, kernel: str = KERNEL_NAME) -> list[NotebookResult]:
     if profile not in PROFILES:
         raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     from tqdm import tqdm
@@ -179,8 +170,9 @@ def reproduce(profile: str = "pretrained", only: list[str] | None = None, report
 
 def add_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=os.environ.get("COLORKIT_PROFILE", "pretrained"), choices=PROFILES)
-    parser.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes (e.g. 00 01)")
-    parser.add_argument("--kernel", default=KERNEL, help="Jupyter kernel name (default: %(default)s)")
+    parser.add_argument("--only", nargs="*",
+                        help="run only notebooks whose name starts with these prefixes (e.g. 00 01)")
+    parser.add_argument("--kernel", default=KERNEL_NAME, help="Jupyter kernel name (default: %(default)s)")
 
 
 def run_cli(args: argparse.Namespace) -> int:

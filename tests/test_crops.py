@@ -1,4 +1,5 @@
-"""colorkit.dataset: (L, ab) crops, their ranges and round trip, determinism through SeededItems, caches, bad files."""
+"""colorkit.data.crops: {L, ab} / {Y, UV} crops, their ranges and round trip, determinism through SeededItems,
+caches, bad files."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from colorkit import dataset as ds_mod
 from colorkit.color import lab_to_rgb, merge_lab
-from colorkit.dataset import ImageFolderCrops, LabCrops, load_shrunk
+from colorkit.data import crops as ds_mod
+from colorkit.data.crops import ColorCrops, ImageFolderCrops, load_shrunk
 from colorkit.errors import ColorkitError
 from colorkit.train import SeededItems, StreamSampler
 
@@ -38,15 +39,17 @@ def photos(tmp_path):
 
 def _batch(dataset, seed: int, start: int = 0, batch: int = 4):
     loader = DataLoader(SeededItems(dataset, seed), batch_size=batch, sampler=StreamSampler(len(dataset), seed, start))
-    return next(iter(loader))
+    b = next(iter(loader))
+    return b["L"], b["ab"]
 
 
 @pytest.mark.parametrize("train", [True, False])
 def test_items_shapes_dtypes_ranges(photos, train):
-    ds = LabCrops(photos, size=32, min_crop=24, max_crop=60, train=train)
+    ds = ColorCrops(photos, size=32, min_crop=24, max_crop=60, train=train)
     assert len(ds) == len(photos)
     for i in range(len(ds)):
-        L, ab = ds[i]
+        item = ds[i]
+        L, ab = item['L'], item['ab']
         assert L.shape == (1, 32, 32) and ab.shape == (2, 32, 32)
         assert L.dtype == torch.float32 and ab.dtype == torch.float32
         assert L.min() >= 0 and L.max() <= 100
@@ -55,26 +58,27 @@ def test_items_shapes_dtypes_ranges(photos, train):
 
 @pytest.mark.parametrize("train", [True, False])
 def test_L_and_ab_convert_back_to_the_crop(photos, train):
-    ds = LabCrops(photos, size=32, min_crop=24, max_crop=60, train=train)
+    ds = ColorCrops(photos, size=32, min_crop=24, max_crop=60, train=train)
     for i in range(len(ds)):
         torch.manual_seed(i)
         crop = ds.crop(i)  # (1, 3, 32, 32) sRGB in [0, 1]
         torch.manual_seed(i)
-        L, ab = ds[i]
+        item = ds[i]
+        L, ab = item['L'], item['ab']
         rgb = lab_to_rgb(merge_lab(L[None], ab[None]))
         assert crop.shape == (1, 3, 32, 32)
         assert torch.allclose(rgb, crop, atol=2e-4)
 
 
 def test_val_items_are_fixed_central_crops(photos):
-    ds = LabCrops(photos, size=32, min_crop=24, max_crop=60, train=False)
+    ds = ColorCrops(photos, size=32, min_crop=24, max_crop=60, train=False)
     torch.manual_seed(1)
     first = [ds[i] for i in range(len(ds))]
     torch.manual_seed(2)
     torch.rand(100)
     second = [ds[i] for i in range(len(ds))]
-    for (L1, ab1), (L2, ab2) in zip(first, second):
-        assert torch.equal(L1, L2) and torch.equal(ab1, ab2)
+    for a, b in zip(first, second):
+        assert torch.equal(a["L"], b["L"]) and torch.equal(a["ab"], b["ab"])
     # the central max_crop square of the (80 x 72) first photo, resized to 32
     im = np.asarray(Image.open(photos[0]).convert("RGB"))
     centre = torch.from_numpy(im[6:66, 10:70].copy()).permute(2, 0, 1)[None].float() / 255
@@ -83,7 +87,7 @@ def test_val_items_are_fixed_central_crops(photos):
 
 
 def test_train_items_vary_with_the_rng(photos):
-    ds = LabCrops(photos, size=32, min_crop=16, max_crop=60, train=True)
+    ds = ColorCrops(photos, size=32, min_crop=16, max_crop=60, train=True)
     crops = []
     for s in range(6):
         torch.manual_seed(s)
@@ -92,10 +96,10 @@ def test_train_items_vary_with_the_rng(photos):
 
 
 def test_seeded_items_same_seed_same_batch(photos):
-    ds = LabCrops(photos, size=32, min_crop=24, max_crop=60, train=True)
+    ds = ColorCrops(photos, size=32, min_crop=24, max_crop=60, train=True)
     L1, ab1 = _batch(ds, seed=7)
     torch.manual_seed(123)  # the caller's RNG state does not matter
-    L2, ab2 = _batch(LabCrops(photos, size=32, min_crop=24, max_crop=60, train=True), seed=7)
+    L2, ab2 = _batch(ColorCrops(photos, size=32, min_crop=24, max_crop=60, train=True), seed=7)
     assert torch.equal(L1, L2) and torch.equal(ab1, ab2)
     L3, ab3 = _batch(ds, seed=8)
     assert not torch.equal(ab1, ab3)
@@ -104,7 +108,7 @@ def test_seeded_items_same_seed_same_batch(photos):
 
 
 def test_seeded_items_leave_the_callers_rng_alone(photos):
-    items = SeededItems(LabCrops(photos, size=16, min_crop=16, max_crop=40), seed=0)
+    items = SeededItems(ColorCrops(photos, size=16, min_crop=16, max_crop=40), seed=0)
     torch.manual_seed(5)
     np.random.seed(5)
     expect_t, expect_np = torch.rand(3), np.random.rand(3)
@@ -115,7 +119,7 @@ def test_seeded_items_leave_the_callers_rng_alone(photos):
     assert torch.equal(expect_t, got_t) and np.array_equal(expect_np, got_np)
     b = items[(2, 10)]
     c = items[(2, 11)]
-    assert torch.equal(a[1], b[1]) and not torch.equal(a[1], c[1])
+    assert torch.equal(a["ab"], b["ab"]) and not torch.equal(a["ab"], c["ab"])
 
 
 def test_stream_sampler_resumes_exactly():
@@ -139,7 +143,7 @@ def test_disk_cache_is_reused(photos, isolated_data, monkeypatch):
 
     real_read = ds_mod.read_image
     monkeypatch.setattr(ds_mod, "read_image", no_decoding)
-    again = LabCrops([big], size=16, min_crop=16, max_crop=32, cache_side=64).image(0)  # a new dataset
+    again = ColorCrops([big], size=16, min_crop=16, max_crop=32, cache_side=64).image(0)  # a new dataset
     assert np.array_equal(again, first)
     monkeypatch.setattr(ds_mod, "read_image", real_read)
     cached[0].write_bytes(b"broken cache file")  # rebuilt, not an error
@@ -156,7 +160,7 @@ def test_disk_cache_follows_file_changes_and_can_be_off(photos, isolated_data, t
     assert b.shape == (64, 64, 3) and b.max() == 0 and a.shape != b.shape
     n = len(list((isolated_data / "cache").rglob("*.npy")))
     load_shrunk(photos[0], side=64, disk_cache=False)
-    LabCrops([photos[1]], size=16, min_crop=16, max_crop=16, disk_cache=False)[0]
+    ColorCrops([photos[1]], size=16, min_crop=16, max_crop=16, disk_cache=False)[0]
     assert len(list((isolated_data / "cache").rglob("*.npy"))) == n
     assert not list((isolated_data / "cache").rglob("*.tmp*"))
 
@@ -165,7 +169,7 @@ def test_images_decoded_once_per_dataset(photos, monkeypatch):
     calls = []
     real = ds_mod.load_shrunk
     monkeypatch.setattr(ds_mod, "load_shrunk", lambda *a, **k: (calls.append(a[0]), real(*a, **k))[1])
-    ds = LabCrops(photos[:2], size=16, min_crop=16, max_crop=32)
+    ds = ColorCrops(photos[:2], size=16, min_crop=16, max_crop=32)
     for _ in range(3):
         ds[0], ds[1]
     assert len(calls) == 2
@@ -184,8 +188,8 @@ def test_bad_files_name_the_file(tmp_path, photos, kind):
         bad.mkdir()
     elif kind == "empty":
         bad.write_bytes(b"")
-    ds = LabCrops([photos[0], bad], size=16, min_crop=16, max_crop=32)
-    assert ds[0][0].shape == (1, 16, 16)
+    ds = ColorCrops([photos[0], bad], size=16, min_crop=16, max_crop=32)
+    assert ds[0]["L"].shape == (1, 16, 16)
     with pytest.raises(ColorkitError) as e:
         ds[1]
     assert e.value.path == str(bad) and bad.name in str(e.value)
@@ -195,11 +199,11 @@ def test_bad_files_name_the_file(tmp_path, photos, kind):
 
 def test_bad_arguments(photos, tmp_path):
     with pytest.raises(ColorkitError, match="no photos"):
-        LabCrops([])
+        ColorCrops([])
     with pytest.raises(ColorkitError, match="size >= 8"):
-        LabCrops(photos, size=4)
+        ColorCrops(photos, size=4)
     with pytest.raises(ColorkitError, match="min_crop <= max_crop"):
-        LabCrops(photos, size=16, min_crop=40, max_crop=20)
+        ColorCrops(photos, size=16, min_crop=40, max_crop=20)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ColorkitError, match="no images found"):
         ImageFolderCrops(tmp_path / "empty")
@@ -208,5 +212,30 @@ def test_bad_arguments(photos, tmp_path):
 def test_image_folder_crops(image_folder):
     ds = ImageFolderCrops(image_folder, size=16, min_crop=16, max_crop=48, train=False)
     assert len(ds) == 12
-    L, ab = ds[11]
+    item = ds[11]
+    L, ab = item['L'], item['ab']
     assert L.shape == (1, 16, 16) and ab.shape == (2, 16, 16)
+
+
+def test_yuv_items_and_their_round_trip(photos):
+    from colorkit.color import merge_space
+
+    lab, yuv = (ColorCrops(photos, size=32, min_crop=24, max_crop=60, train=False, space=s) for s in ("lab", "yuv"))
+    for i in range(len(photos)):
+        item = yuv[i]
+        assert set(item) == {"Y", "UV"} and item["Y"].shape == (1, 32, 32) and item["UV"].shape == (2, 32, 32)
+        assert 0 <= item["Y"].min() and item["Y"].max() <= 1 and item["UV"].abs().max() < 0.62
+        crop = lab.crop(i)  # the same fixed crop in both spaces
+        back = merge_space(item["Y"][None], item["UV"][None], "yuv")
+        assert torch.allclose(back, crop, atol=1e-5)
+    with pytest.raises(ColorkitError, match="chroma space must be one of"):
+        ColorCrops(photos, space="hsv")
+
+
+def test_stream_sampler_shards_each_global_batch():
+    one = [p for _, (_, p) in zip(range(24), StreamSampler(10, seed=3, start=8, batch=8))]
+    ranks = [[p for _, (_, p) in zip(range(12), StreamSampler(10, seed=3, start=8, batch=8, rank=r, world=2))]
+             for r in (0, 1)]
+    assert ranks[0] == [8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27] and sorted(ranks[0] + ranks[1]) == one
+    with pytest.raises(ColorkitError, match="must divide evenly over 3 processes"):
+        StreamSampler(10, seed=0, batch=8, world=3)

@@ -1,0 +1,95 @@
+"""Supervised colorization: luma -> chroma, one network, a per-pixel loss.
+
+One method for both of the course's supervised families; the network's head
+decides which loss applies:
+
+- a **regression** head (``head: ab``) predicts chroma directly and is trained
+  with ``loss.kind`` = ``l2`` | ``l1`` | ``smooth_l1`` against the true chroma
+  area-averaged to the output size (notebook 03);
+- a **classification** head (``head: logits``) predicts a distribution over
+  chroma bins and is trained with ``loss.kind: ce``, the soft-target
+  cross-entropy of Zhang et al. (ECCV 2016): the true chroma soft-encoded over
+  its 5 nearest bins (Gaussian, sigma 5 ab units, or the same share of the
+  chroma range in YUV), each pixel weighted by the class
+  rebalancing weight ``w ∝ ((1 - λ) p̃ + λ / Q)⁻¹`` of its bin when
+  ``loss.rebalance: λ`` is set (notebook 04).
+
+The prior p̃ for rebalancing: in Lab, the training photos' ab histogram
+(``data/stats/ab_hist.npz``, written by ``colorkit data build``); in any
+other space (or without that file), counted from ``loss.prior_crops`` random
+training crops at setup.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from colorkit import data, losses, quantize
+from colorkit.color import CHROMA_SCALE
+from colorkit.errors import ColorkitError
+from colorkit.methods.base import Context, Method, match_size
+
+REGRESSION_LOSSES = {"l2": losses.l2_loss, "l1": losses.l1_loss, "smooth_l1": losses.smooth_l1_loss}
+
+
+def chroma_prior(train_set, bins: torch.Tensor, n: int = 512, sigma: float = 5.0) -> torch.Tensor:
+    """Prior (Q,) over ``bins`` counted from the chroma of ``n`` training items (seeded, so repeatable)."""
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(0, len(train_set), (n,), generator=g).tolist()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        chroma = torch.stack([list(train_set[i].values())[1] for i in idx])  # (n, 2, s, s)
+    return quantize.prior_from_ab(chroma, bins, sigma=sigma)
+
+
+class Supervised(Method):
+    """L -> ab (or Y -> UV) with a regression or a classification loss, chosen by the head."""
+
+    name = "supervised"
+    networks = ("net",)
+
+    def setup(self, nets: dict, ctx: Context, train_set) -> None:
+        head = ctx.raw("net").head
+        kind = ctx.loss["kind"]
+        ctx.extra["weights"] = None
+        if head.kind == "ab":
+            if kind not in REGRESSION_LOSSES:
+                known = ", ".join(REGRESSION_LOSSES)
+                raise ColorkitError(f"a regression head needs loss.kind in {known}, not {kind!r}")
+            ctx.extra["loss_fn"] = REGRESSION_LOSSES[kind]
+            return
+        if kind != "ce":
+            raise ColorkitError(f"a classification (logits) head needs loss.kind 'ce', not {kind!r}")
+        bins = head.bins
+        ctx.extra["bins"] = bins
+        ctx.extra["sigma"] = sigma = 5.0 * CHROMA_SCALE[ctx.cfg["space"]] / CHROMA_SCALE["lab"]  # 5 ab units
+        lam = ctx.loss.get("rebalance")
+        if lam is not None:
+            prior = None
+            if ctx.cfg["space"] == "lab":
+                try:
+                    prior = quantize.empirical_prior(data.load_ab_hist()[0], bins.cpu(), sigma=5.0)
+                except (ColorkitError, OSError):
+                    prior = None
+            if prior is None:
+                prior = chroma_prior(train_set, bins.cpu(), n=int(ctx.loss.get("prior_crops", 512)), sigma=sigma)
+            ctx.extra["prior"] = prior
+            ctx.extra["weights"] = quantize.rebalance_weights(prior, lam=float(lam)).to(ctx.device)
+
+    def loss(self, batch: dict, nets: dict, ctx: Context) -> torch.Tensor:
+        luma, chroma = batch[ctx.luma], batch[ctx.chroma]
+        with ctx.autocast():
+            out = nets["net"](luma)
+        target = match_size(chroma, out)
+        if "loss_fn" in ctx.extra:
+            return ctx.extra["loss_fn"](out.float(), target)
+        soft = quantize.soft_encode(target, ctx.extra["bins"], k=5, sigma=ctx.extra["sigma"])
+        return losses.soft_ce_loss(out.float(), soft, ctx.extra["weights"])
+
+    def step(self, batch: dict, nets: dict, ctx: Context) -> dict:
+        loss = self.loss(batch, nets, ctx)
+        ctx.update(loss, "net")
+        return {"loss": loss.item()}
+
+    def val_loss(self, batch: dict, nets: dict, ctx: Context) -> torch.Tensor:
+        return self.loss(batch, nets, ctx)

@@ -1,0 +1,351 @@
+"""The one training loop: every method, every phase, one process or many.
+
+    train("configs/reg_l2.yaml", profile="quick")            # -> path of the run's checkpoint.pt
+    train("nogan", profile="full", resume=True, score=fn)    # continue a killed run
+
+What the loop owns (a method only takes steps, see :mod:`colorkit.methods.base`):
+
+1. the config for the profile (:mod:`.config`), seeding, the networks
+   (``model`` is ``net``, ``nets`` the others), weights copied from ``init``;
+2. the data: the photo set or a folder's manifest (``colorkit data build
+   --from DIR``), turned into datasets by the method, read as one seeded
+   stream (:mod:`.stream`) shared by all phases;
+3. each phase in turn: which networks train and which sub-modules stay frozen,
+   a fresh optimiser (Adam) per trainable network with its own learning rate,
+   schedule and gradient clipping, the method's ``setup``, then its steps;
+4. mixed precision and channels-last on CUDA; DDP over several processes
+   (:mod:`.distributed`);
+5. the log (rows keyed by name), evaluation (validation loss, and whatever
+   ``score(nets, cfg, device)`` returns — the caller passes the sample
+   scoring in, as this layer does not know about inference), and atomic
+   checkpoints every ``train.ckpt_every`` steps and at the end of every phase.
+
+A checkpoint holds everything needed to continue (weights, optimiser states,
+RNG states, the phase and step, the batches drawn from the stream), so
+``resume=True`` after a kill anywhere continues to the same weights as an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from colorkit import checkpoint, methods
+from colorkit import data as photos
+from colorkit.errors import ColorkitError
+from colorkit.io import atomic_write
+from colorkit.models import build_model, count_params
+from colorkit.paths import data_dir
+from colorkit.train import distributed
+from colorkit.train.config import load_config, lr_factor, network_configs
+from colorkit.train.stream import rng_state, set_rng_state, stream_loader
+
+RESUME_KEYS = ("space", "model", "nets", "phases", "seed", "data")
+
+
+def device_description(dev: torch.device, world_size: int = 1) -> str:
+    """Where a run trains, for the checkpoint's record: the GPU, or the CPU with its thread count."""
+    procs = f" x {world_size} processes" if world_size > 1 else ""
+    if dev.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(dev)}{procs}"
+    return f"cpu: {platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads{procs}"
+
+
+def run_dir_for(cfg: dict) -> Path:
+    return data_dir() / "runs" / cfg["name"] / cfg["profile"]
+
+
+def photo_lists(cfg: dict, data=None) -> tuple[list, list, str, str]:
+    """(train paths, val paths, manifest hash, description) of the photo set or of a built folder."""
+    d = cfg["data"]
+    folder = data if data is not None else (d["folder"] if d["source"] == "folder" else None)
+    if folder is None and d["source"] != "photoset":
+        raise ColorkitError(f"data.source must be photoset or folder, not {d['source']!r}")
+    m = photos.load_manifest(from_dir=folder)  # a clear error naming `colorkit data build [--from DIR]`
+    where = "the photo set" if folder is None else str(folder)
+    return m.paths("train"), m.paths("val"), m.hash, where
+
+
+def _submodule(nets: dict, path: str) -> torch.nn.Module:
+    net, _, sub = path.partition(".")
+    if net not in nets:
+        raise ColorkitError(f"cannot freeze {path!r}: no network {net!r}")
+    try:
+        return nets[net].get_submodule(sub) if sub else nets[net]
+    except AttributeError:
+        raise ColorkitError(f"cannot freeze {path!r}: network {net!r} has no sub-module {sub!r}") from None
+
+
+def learnable(nets: dict) -> dict[str, set]:
+    """Per network, the parameters it lets train when built (a frozen pretrained encoder is not among them)."""
+    return {name: {id(p) for p in m.parameters() if p.requires_grad} for name, m in nets.items()}
+
+
+def set_modes(nets: dict, phase: dict, own: dict[str, set]) -> None:
+    """Gradients and train mode for the phase's trainable networks (less its ``freeze`` list); eval elsewhere.
+
+    ``own`` (:func:`learnable`) keeps what a network froze itself frozen in every phase.
+    """
+    frozen = {id(p) for path in phase["freeze"] for p in _submodule(nets, path).parameters()}
+    for name, m in nets.items():
+        on = name in phase["trainable"]
+        for p in m.parameters():
+            p.requires_grad_(on and id(p) in own[name] and id(p) not in frozen)
+        m.train(on)  # a model with a frozen encoder keeps it in eval mode (colorkit.backbones)
+    for path in phase["freeze"]:
+        _submodule(nets, path).eval()
+
+
+def make_optims(nets: dict, phase: dict) -> dict:
+    out = {}
+    for name in phase["trainable"]:
+        o = phase["optims"][name]
+        params = [p for p in nets[name].parameters() if p.requires_grad]
+        if not params:
+            raise ColorkitError(f"phase {phase['name']!r}: network {name!r} has nothing left to train")
+        out[name] = torch.optim.Adam(params, lr=float(o["lr"]), betas=tuple(float(b) for b in o["betas"]),
+                                     weight_decay=float(o["weight_decay"]))
+    return out
+
+
+@torch.no_grad()
+def evaluate(method, nets: dict, ctx, val_set, score: Callable | None) -> dict:
+    """Validation loss on fixed crops (if the method defines one) and the caller's ``score``."""
+    cfg, out = ctx.cfg, {}
+    for m in nets.values():
+        m.eval()
+    try:
+        if val_set is not None and cfg["eval"]["val_batches"] > 0:
+            total, n = 0.0, 0
+            for _, batch in zip(range(cfg["eval"]["val_batches"]),
+                                stream_loader(val_set, cfg["seed"] + 1, cfg["train"]["batch"])):
+                batch = {k: v.to(ctx.device) for k, v in batch.items()}
+                loss = method.val_loss(batch, nets, ctx)
+                if loss is None:
+                    break
+                k = len(next(iter(batch.values())))
+                total, n = total + float(loss) * k, n + k
+            if n:
+                out["val_loss"] = total / n
+        if score is not None and cfg["eval"]["samples"]:
+            out.update(score(nets, cfg, ctx.device))
+    finally:
+        set_modes(nets, ctx.phase, ctx.extra["_own"])
+    return out
+
+
+class Run:
+    """One training run: its config, networks, data stream and position (see the module docstring).
+
+    ``Run(...).fit()`` does the work of :func:`train`; the state a checkpoint keeps lives in
+    ``phase_i`` / ``phase_done`` (where in which phase), ``step`` (global), ``drawn`` (batches
+    taken from the stream), ``log`` and ``evals``.
+    """
+
+    def __init__(self, cfg: dict, run: Path, ck: dict | None, world, dev: torch.device, data=None,
+                 progress: bool = True, score: Callable | None = None):
+        self.cfg, self.dir, self.world, self.dev, self.score = cfg, run, world, dev, score
+        self.path = run / "checkpoint.pt"
+        t = cfg["train"]
+        # networks (seeded, so a fresh run always starts from the same weights)
+        torch.manual_seed(cfg["seed"])
+        np.random.seed(cfg["seed"])
+        random.seed(cfg["seed"])
+        self.raw = {name: build_model(mc).to(dev) for name, mc in network_configs(cfg).items()}
+        for name, src in (cfg["init"] or {}).items() if ck is None else ():
+            self.raw[name].load_state_dict(checkpoint.weights(src, name))
+        if dev.type == "cuda":
+            self.raw = {n: distributed.sync_batchnorm(m, world, dev).to(memory_format=torch.channels_last)
+                        for n, m in self.raw.items()}
+        self.amp_dtype = None
+        if t["amp"] and dev.type == "cuda":
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.params = {name: sum(p.numel() for p in m.parameters()) for name, m in self.raw.items()}
+        self.own = learnable(self.raw)
+        # data
+        if isinstance(data, Dataset):
+            self.manifest = str(getattr(data, "manifest_hash", "dataset"))
+            self.train_set, self.val_set = data, None
+        else:
+            train_paths, val_paths, self.manifest, where = photo_lists(cfg, data)
+            if progress and world.main:
+                print(f"{cfg['name']}: {len(train_paths)} training and {len(val_paths)} validation photos from {where}")
+            first = methods.get(cfg["phases"][ck["phase_index"] if ck else 0]["method"], cfg)
+            self.train_set, self.val_set = first.datasets(cfg, train_paths, val_paths)
+        # where we start
+        self.ck, self.phase_i, self.phase_done, self.drawn = ck, 0, 0, 0
+        self.wall0, self.log, self.evals = 0.0, [], {}
+        if ck is not None:
+            for name, m in self.raw.items():
+                m.load_state_dict(ck["models"][name])
+            self.phase_i, self.phase_done, self.drawn = ck["phase_index"], ck["phase_step"], ck["drawn"]
+            self.wall0, self.log, self.evals = float(ck["wall"]), checkpoint.log_rows(ck), ck.get("eval") or {}
+            if ck.get("manifest_hash") != self.manifest and world.main:
+                print(f"warning: the data changed since the checkpoint ({ck.get('manifest_hash')} -> {self.manifest})")
+        self.step = sum(p["steps"] for p in cfg["phases"][: self.phase_i]) + self.phase_done
+        self.batches = iter(stream_loader(self.train_set, cfg["seed"], t["batch"], self.drawn * t["batch"], world.rank,
+                                          world.size, int(cfg["data"]["workers"]), dev.type == "cuda"))
+        if ck is not None:  # after the loader drew its base seed, so the saved RNG stream continues exactly
+            set_rng_state(ck["rng"])
+        self.t0 = time.perf_counter()
+
+    def draw(self) -> dict:
+        """The next batch of the stream on the device (counted in ``drawn``)."""
+        self.drawn += 1
+        fmt = torch.channels_last if self.dev.type == "cuda" else torch.contiguous_format
+        batch = next(self.batches)
+        return {k: v.to(self.dev, non_blocking=True).contiguous(memory_format=fmt) for k, v in batch.items()}
+
+    def start_phase(self) -> tuple:
+        """(phase, method, wrapped networks, context) for phase ``phase_i``, optimisers restored when resuming."""
+        phase = self.cfg["phases"][self.phase_i]
+        method = methods.get(phase["method"], self.cfg)
+        set_modes(self.raw, phase, self.own)
+        nets = {n: (distributed.wrap(m, self.world, self.dev) if n in phase["trainable"] else m)
+                for n, m in self.raw.items()}
+        optims = make_optims(self.raw, phase)
+        scalers = {n: torch.amp.GradScaler("cuda") for n in optims} if self.amp_dtype == torch.float16 else {}
+        if self.ck is not None and self.phase_done and self.ck.get("optims"):  # resuming inside this phase
+            for n, o in optims.items():
+                o.load_state_dict(self.ck["optims"][n])
+            for n, s in scalers.items():
+                if n in self.ck.get("scalers", {}):
+                    s.load_state_dict(self.ck["scalers"][n])
+        ctx = methods.Context(cfg=self.cfg, device=self.dev, phase=phase, optims=optims, raw_nets=self.raw,
+                              amp_dtype=self.amp_dtype, scalers=scalers, draw=self.draw, extra={"_own": self.own},
+                              clips={n: phase["optims"][n]["grad_clip"] for n in optims})
+        method.setup(nets, ctx, self.train_set)
+        return phase, method, nets, ctx
+
+    def save(self, ctx) -> None:
+        """An atomic checkpoint of everything needed to continue (rank 0 only)."""
+        if not self.world.main:
+            return
+        cfg, phase = self.cfg, ctx.phase
+        checkpoint.save({
+            "format": "colorkit-train-2", "name": cfg["name"], "method": phase["method"], "profile": cfg["profile"],
+            "config": cfg, "models": {n: m.state_dict() for n, m in self.raw.items()},
+            "optims": {n: o.state_dict() for n, o in ctx.optims.items()},
+            "scalers": {n: s.state_dict() for n, s in ctx.scalers.items()},
+            "step": self.step, "phase": phase["name"], "phase_index": self.phase_i, "phase_step": self.phase_done,
+            "drawn": self.drawn, "wall": self.wall(), "manifest_hash": self.manifest, "rng": rng_state(),
+            "log": self.log, "eval": self.evals, "params": self.params, "torch": str(torch.__version__),
+            "device": device_description(self.dev, self.world.size), "world_size": self.world.size}, self.path)
+
+    def wall(self) -> float:
+        return self.wall0 + time.perf_counter() - self.t0
+
+    def log_row(self, ctx, acc: dict, n: int, since: float, factors: dict) -> dict:
+        """One log row: the mean of each logged number over ``n`` steps (and over the processes)."""
+        means = distributed.mean_over_ranks({k: v / n for k, v in sorted(acc.items())}, self.world, self.dev)
+        row = {"step": self.step, **({"phase": ctx.phase["name"]} if len(self.cfg["phases"]) > 1 else {}), **means}
+        for name in ctx.optims:
+            row["lr" if len(ctx.optims) == 1 else f"lr_{name}"] = float(ctx.phase["optims"][name]["lr"]) * factors[name]
+        row.update(img_s=n * self.cfg["train"]["batch"] / max(time.perf_counter() - since, 1e-9), wall=self.wall())
+        self.log.append(row)
+        if self.world.main:
+            atomic_write(self.dir / "log.csv", checkpoint.log_csv(self.log))
+        return row
+
+    def fit(self, end: int, bar) -> None:
+        """Take steps, phase after phase, until ``end`` global steps are done."""
+        t, phases = self.cfg["train"], self.cfg["phases"]
+        while self.phase_i < len(phases) and self.step < end:
+            phase, method, nets, ctx = self.start_phase()
+            bar.set_description(f"{self.cfg['name']} [{phase['name']}]" if len(phases) > 1 else self.cfg["name"])
+            acc, n_acc, since = {}, 0, time.perf_counter()
+            while self.phase_done < phase["steps"] and self.step < end:
+                factors = {}
+                for name, o in ctx.optims.items():
+                    factors[name] = lr_factor(self.phase_done, phase["optims"][name]["schedule"], phase["steps"])
+                    for g in o.param_groups:
+                        g["lr"] = float(phase["optims"][name]["lr"]) * factors[name]
+                ctx.step = self.step
+                for k, v in method.step(self.draw(), nets, ctx).items():
+                    acc[k] = acc.get(k, 0.0) + float(v)
+                n_acc, self.phase_done, self.step = n_acc + 1, self.phase_done + 1, self.step + 1
+                bar.update(1)
+                last = self.phase_done == phase["steps"] or self.step == end
+                if self.step % t["log_every"] == 0 or last:
+                    row = self.log_row(ctx, acc, n_acc, since, factors)
+                    acc, n_acc, since = {}, 0, time.perf_counter()
+                    bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['img_s']:.0f}")
+                every = self.cfg["eval"]["every"]
+                if ((every and self.step % every == 0) or self.step == t["steps"]) and self.world.main:
+                    self.evals = {"step": self.step, **evaluate(method, self.raw, ctx, self.val_set, self.score)}
+                if self.step % t["ckpt_every"] == 0 or last:
+                    self.save(ctx)
+            if self.phase_done >= phase["steps"]:
+                self.phase_i, self.phase_done, self.ck = self.phase_i + 1, 0, None
+
+
+def train(config, profile: str = "full", resume: bool = False, data=None, out=None, export_to=None,
+          stop_at: int | None = None, device: str | None = None, progress: bool = True,
+          score: Callable | None = None) -> Path:
+    """Train the networks of ``config`` under ``profile``; return the path of the run's checkpoint.
+
+    ``resume``: continue from the run's checkpoint if there is one (a finished run
+    returns at once); otherwise start afresh, replacing the run's old files.
+    ``data``: a folder built with ``colorkit data build --from DIR``, or a Dataset of
+    batch dicts, instead of the config's data. ``out``: the run folder (default
+    ``data_dir()/runs/NAME/PROFILE``). ``export_to``: a folder to which the finished
+    model is exported as ``NAME.pt``. ``stop_at``: stop once this many steps are done
+    (a checkpoint is written there), as if the run were killed right after it.
+    ``score(nets, cfg, device) -> dict``: numbers to record at evaluation time.
+    """
+    cfg = load_config(config, profile)
+    steps = cfg["train"]["steps"]
+    world, dev = distributed.setup(device)
+    run = Path(out) if out is not None else run_dir_for(cfg)
+    ckpt_path = run / "checkpoint.pt"
+    ck = checkpoint.load(ckpt_path) if resume and ckpt_path.exists() else None
+    if ck is not None:
+        if ck.get("format") != "colorkit-train-2":
+            raise ColorkitError("cannot resume a checkpoint of an older trainer; start afresh", path=ckpt_path)
+        for key in RESUME_KEYS:
+            if ck["config"].get(key) != cfg.get(key):
+                raise ColorkitError(f"cannot resume: config {key!r} differs from the checkpoint's "
+                                    f"({ck['config'].get(key)!r} vs {cfg.get(key)!r}); start afresh instead",
+                                    path=ckpt_path)
+        if ck["step"] >= steps:
+            if world.main:
+                print(f"{cfg['name']}: found a finished run ({ck['step']} steps) in {run}")
+                if export_to is not None:
+                    checkpoint.export(ck, Path(export_to) / f"{cfg['name']}.pt")
+            distributed.teardown(world)
+            return ckpt_path
+    r = Run(cfg, run, ck, world, dev, data, progress, score)
+    if world.main:
+        run.mkdir(parents=True, exist_ok=True)
+        if ck is None:
+            for stale in ("checkpoint.pt", "log.csv"):
+                (run / stale).unlink(missing_ok=True)
+        atomic_write(run / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    end = steps if stop_at is None else min(steps, int(stop_at))
+    bar = tqdm(total=steps, initial=r.step, desc=cfg["name"], unit="step", disable=not (progress and world.main),
+               dynamic_ncols=True)
+    try:
+        r.fit(end, bar)
+    finally:
+        bar.close()
+    distributed.barrier(world)
+    if world.main and export_to is not None and end >= steps:  # finished, not a run stopped short
+        checkpoint.export(ckpt_path, Path(export_to) / f"{cfg['name']}.pt")
+    distributed.teardown(world)
+    return ckpt_path
+
+
+def count_trainable(cfg: dict) -> dict[str, int]:
+    """Trainable parameters per network of a config (for READMEs and notebooks)."""
+    return {name: count_params(build_model(mc)) for name, mc in network_configs(cfg).items()}
