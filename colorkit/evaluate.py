@@ -62,15 +62,18 @@ def rebalance_reference(trues: list[np.ndarray], step: float = 10) -> tuple[torc
 
 
 def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: int = 256, temperature: float = 0.38,
-                       bins=None, prior=None, progress: bool = True) -> dict:
-    """One table row: ``colorizer`` on the lightness of every sample, scored against the sample."""
+                       bins=None, prior=None, progress: bool = True, semantic: bool = False) -> dict:
+    """One table row: ``colorizer`` on the lightness of every sample, scored against the sample.
 
+    ``semantic=True`` adds Zhang et al.'s semantic interpretability (an ImageNet classifier's
+    agreement on the colorized image against the original; :func:`colorkit.metrics.semantic_agreement`).
+    """
     trues = [img for _, img in samples]
     if bins is None or prior is None:
         bins, prior, _ = rebalance_reference(trues)
     preds = [colorizer.colorize(img, temperature=temperature, size=size)
              for img in tqdm(trues, desc=colorizer.name, leave=False, disable=not progress)]
-    return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False)
+    return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
 
 
 def training_scorer(nets: dict, cfg: dict, device) -> dict:
@@ -88,7 +91,7 @@ def training_scorer(nets: dict, cfg: dict, device) -> dict:
 
 
 def evaluate_models(models: list, samples=None, out=None, size: int = 256, temperature: float = 0.38,
-                    progress: bool = True) -> dict[str, dict]:
+                    progress: bool = True, semantic: bool = False) -> dict[str, dict]:
     """``{"grey": row, name: row, ...}`` for model names / checkpoints / Colorizers on the samples.
 
     With ``out`` (a folder), also writes ``metrics.csv`` and ``metrics.md`` there.
@@ -96,10 +99,10 @@ def evaluate_models(models: list, samples=None, out=None, size: int = 256, tempe
     samples = sample_images(samples) if samples is None or isinstance(samples, (str, Path)) else samples
     trues = [img for _, img in samples]
     bins, prior, source = rebalance_reference(trues)
-    rows = {"grey": grey_baseline(trues, bins=bins, prior=prior, progress=False)}
+    rows = {"grey": grey_baseline(trues, bins=bins, prior=prior, progress=False, semantic=semantic)}
     for m in models:
         col = m if isinstance(m, Colorizer) else Colorizer(m)
-        rows[col.name] = evaluate_colorizer(col, samples, size, temperature, bins, prior, progress)
+        rows[col.name] = evaluate_colorizer(col, samples, size, temperature, bins, prior, progress, semantic)
     if out is not None:
         out = Path(out)
         write_table(rows, out / "metrics.csv", out / "metrics.md")
@@ -115,9 +118,11 @@ def add_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="folder for metrics.csv and metrics.md")
     parser.add_argument("--size", type=int, default=256, help="working size")
     parser.add_argument("--temperature", type=float, default=0.38, help="annealed-mean temperature (classification)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="also score semantic agreement (EfficientNet-Lite2 on colorized vs original; slower)")
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    rows = evaluate_models(args.models, args.samples, args.out, args.size, args.temperature)
+    rows = evaluate_models(args.models, args.samples, args.out, args.size, args.temperature, semantic=args.semantic)
     print(metric_table(rows, "md"))
     return 0

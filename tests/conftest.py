@@ -68,3 +68,34 @@ def photos(photo_folder, isolated_data) -> Path:
     m = build_photo_set(from_dir=photo_folder, progress=False)
     assert m.paths("val") and m.paths("train")
     return photo_folder
+
+
+def run_then_sigkill(cmd: list[str], env: dict, ready, what: str, timeout: float = 120) -> None:
+    """Start ``cmd`` (from the repository root); once ``ready()`` is true, SIGKILL it.
+
+    Fails with the process's stderr if it exits first, or with ``what`` if ``ready`` is
+    not true within ``timeout`` seconds.
+    """
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from colorkit.paths import REPO_ROOT
+
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if proc.poll() is not None:
+                pytest.fail(f"training exited ({proc.returncode}) early: {proc.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} after {timeout:.0f} s")
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -19,6 +17,8 @@ from colorkit import checkpoint, methods
 from colorkit import train as T
 from colorkit.errors import ColorkitError
 from colorkit.paths import REPO_ROOT
+
+from conftest import run_then_sigkill
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
@@ -113,27 +113,14 @@ def test_sigkill_inside_a_two_network_phase_then_resume(photos, tmp_path, isolat
     env = {**os.environ, "COLORKIT_DATA": str(isolated_data), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "colorkit.cli", "train", str(path), "--profile", "quick", "--data", str(photos),
            "--out", str(out), "--device", "cpu"]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"training exited ({proc.returncode}) early: {proc.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("no checkpoint inside the GAN phase after 120 s")
-            try:
-                if checkpoint.load(out / "checkpoint.pt")["step"] >= 8:
-                    break
-            except ColorkitError:
-                pass
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+
+    def in_gan_phase() -> bool:
+        try:
+            return checkpoint.load(out / "checkpoint.pt")["step"] >= 8
+        except ColorkitError:  # not written yet
+            return False
+
+    run_then_sigkill(cmd, env, in_gan_phase, "no checkpoint inside the GAN phase")
     killed = checkpoint.load(out / "checkpoint.pt")
     assert killed["phase"] == "gan" and 8 <= killed["step"] < 46
     done = subprocess.run(cmd + ["--resume"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)

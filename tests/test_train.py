@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +21,9 @@ from colorkit import checkpoint, methods
 from colorkit import train as T
 from colorkit.errors import ColorkitError
 from colorkit.methods.base import match_size
-from colorkit.paths import CONFIGS_DIR, REPO_ROOT
+from colorkit.paths import CONFIGS_DIR
+
+from conftest import run_then_sigkill
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
@@ -175,23 +174,7 @@ def test_sigkill_then_resume_loses_nothing_before_the_checkpoint(photos, tmp_pat
     env = {**os.environ, "COLORKIT_DATA": str(isolated_data), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "colorkit.cli", "train", str(cfg_path), "--profile", "quick", "--data",
            str(photos), "--out", str(out), "--device", "cpu"]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while not (out / "checkpoint.pt").exists():
-            if proc.poll() is not None:
-                pytest.fail(f"training exited ({proc.returncode}) before its first checkpoint: "
-                            f"{proc.stderr.read().decode()[-2000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail("no checkpoint after 120 s")
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+    run_then_sigkill(cmd, env, lambda: (out / "checkpoint.pt").exists(), "no checkpoint")
     killed = checkpoint.load(out / "checkpoint.pt")  # atomic writes: never a half-written checkpoint
     k = killed["step"]
     assert k % 4 == 0 and 4 <= k < KILL_STEPS, k
