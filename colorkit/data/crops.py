@@ -34,7 +34,7 @@ from torch.utils.data import Dataset
 
 from colorkit.color import SPACES, check_space, split_space
 from colorkit.errors import ColorkitError
-from colorkit.io import list_images, read_image, resize_long_side
+from colorkit.io import atomic_write, list_images, read_image, resize_long_side
 from colorkit.paths import data_dir
 
 CACHE_SIDE = 512
@@ -60,10 +60,7 @@ def load_shrunk(path: str | os.PathLike, side: int = CACHE_SIDE, disk_cache: boo
             cache.unlink(missing_ok=True)  # a broken cache file is rebuilt
     image = resize_long_side(read_image(path), side)
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, image)
-        os.replace(tmp, cache)
+        atomic_write(cache, lambda f: np.save(f, image))
     return image
 
 
