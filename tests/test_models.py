@@ -193,6 +193,13 @@ def test_finetuned_encoder_is_trained_and_saved():
     net.encoder_trainable = True
     net.train()
     assert net.encoder.training and count_params(net) == pretrained_unet_params(1, 2) + LITE0_ENCODER
+    # while fine-tuned, the encoder's batch norm keeps ImageNet's statistics (eval mode), its affine weights learn
+    bns = [m for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and not any(m.training for m in bns) and all(m.weight.requires_grad for m in bns)
+    before = bns[0].running_mean.clone()
+    net(torch.rand(2, 1, 64, 64) * 100).mean().backward()
+    assert torch.equal(bns[0].running_mean, before) and bns[0].weight.grad is not None
+    assert any(m.training for m in net.blocks.modules() if isinstance(m, torch.nn.BatchNorm2d))  # the decoder's do
     # the fine-tuned weights survive a round trip
     with torch.no_grad():
         net.encoder.conv_stem.weight.mul_(0.5)

@@ -401,3 +401,20 @@ def test_lr_schedule():
     step = {"kind": "step", "every": 10, "gamma": 0.5}
     assert [T.lr_factor(s, step, 100) for s in (0, 9, 10, 25)] == [1.0, 1.0, 0.5, 0.25]
     assert T.lr_factor(7, {"kind": "constant"}, 10) == 1.0
+
+
+def test_evaluation_numbers_go_into_the_log(photos, tmp_path):
+    seen = []
+
+    def score(nets, cfg, device):
+        seen.append(nets["net"].training)
+        return {"psnr": 20.0 + len(seen), "note": "not a number"}
+
+    cfg = tiny(steps=4, eval={"every": 2, "samples": True})
+    ck = checkpoint.load(T.train(cfg, "quick", out=tmp_path / "r", data=photos, device="cpu", progress=False,
+                                 score=score))
+    rows = T.read_log(ck)
+    assert [r.get("eval_psnr") for r in rows] == [None, 21.0, None, 22.0] and seen == [False, False]
+    assert all("eval_note" not in r for r in rows) and ck["eval"]["psnr"] == 22.0 and "eval_val_loss" in rows[1]
+    header = (tmp_path / "r" / "log.csv").read_text().splitlines()[0].split(",")
+    assert "eval_psnr" in header and "eval_val_loss" in header

@@ -132,9 +132,19 @@ class PretrainedUNet(nn.Module):
             backbones.freeze(self.encoder)
 
     def train(self, mode: bool = True) -> PretrainedUNet:
-        """Set train/eval mode; a frozen encoder stays in eval mode (BatchNorm statistics kept)."""
+        """Set train/eval mode; a frozen encoder stays in eval mode (BatchNorm statistics kept).
+
+        While the encoder is fine-tuned its batch-norm layers stay in eval mode too: their
+        ImageNet statistics are kept (the affine weights still learn). Re-estimating them from
+        batches of 16 grey crops makes the features drift away from what the decoder learnt
+        on, and blotches of false colour follow (the usual "frozen BN" of fine-tuning).
+        """
         super().train(mode)
         backbones.keep_frozen_eval(self.encoder)
+        if mode and self.encoder_trainable:
+            for m in self.encoder.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
         return self
 
     def forward(self, L: torch.Tensor) -> torch.Tensor:

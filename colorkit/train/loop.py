@@ -258,6 +258,13 @@ class Run:
             atomic_write(self.dir / "log.csv", checkpoint.log_csv(self.log))
         return row
 
+    def log_evals(self) -> None:
+        """Put the evaluation numbers into this step's log row (``eval_psnr``, ...), so the log shows their course."""
+        if self.log and self.log[-1]["step"] == self.step:
+            self.log[-1].update({f"eval_{k}": v for k, v in self.evals.items()
+                                 if k != "step" and isinstance(v, (int, float))})
+            atomic_write(self.dir / "log.csv", checkpoint.log_csv(self.log))
+
     def fit(self, end: int, bar) -> None:
         """Take steps, phase after phase, until ``end`` global steps are done."""
         t, phases = self.cfg["train"], self.cfg["phases"]
@@ -284,6 +291,7 @@ class Run:
                 every = self.cfg["eval"]["every"]
                 if ((every and self.step % every == 0) or self.step == t["steps"]) and self.world.main:
                     self.evals = {"step": self.step, **evaluate(method, self.raw, ctx, self.val_set, self.score)}
+                    self.log_evals()
                 if self.step % t["ckpt_every"] == 0 or last:
                     self.save(ctx)
             if self.phase_done >= phase["steps"]:
