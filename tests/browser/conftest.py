@@ -62,8 +62,8 @@ KERNEL_START_TIMEOUT = 60.0
 # used to break a widget on purpose and see the tests fail, e.g.
 #   COLORKIT_BROWSER_KERNEL_STARTUP=tests/browser/faults/ab_plane_redraw_raises.py make test-browser
 KERNEL_STARTUP_ENV = "COLORKIT_BROWSER_KERNEL_STARTUP"
-# Run-all of notebook 04 (it scores five models on the 54 samples) takes about 2 min on an idle 2-core machine
-# and over 4 min on a busy one; the limit is there to name a hung cell, not to time the notebook.
+# Run-all of notebook 04 (it scores its models on the 54 samples) took over 4 min on a 2-core machine busy with
+# trainings; the limit is there to name a hung cell, not to time the notebook.
 RUN_ALL_TIMEOUT = float(os.environ.get("COLORKIT_BROWSER_RUN_TIMEOUT", "600"))
 TRACEBACK_RE = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception): ", re.MULTILINE)
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
