@@ -418,3 +418,14 @@ def test_evaluation_numbers_go_into_the_log(photos, tmp_path):
     assert all("eval_note" not in r for r in rows) and ck["eval"]["psnr"] == 22.0 and "eval_val_loss" in rows[1]
     header = (tmp_path / "r" / "log.csv").read_text().splitlines()[0].split(",")
     assert "eval_psnr" in header and "eval_val_loss" in header
+
+
+@pytest.mark.parametrize("name", ["pretrained_unet_l1", "pretrained_unet_cls_rebal", "koalarization"])
+def test_transfer_learning_configs_train_in_quick_profile(name, photos, tmp_path):
+    """The ImageNet-encoder configs run every phase; a frozen encoder is not trained in phase one."""
+    cfg = T.load_config(name, "quick")
+    ck = checkpoint.load(T.train(name, "quick", data=photos, out=tmp_path / "r", device="cpu", progress=False))
+    rows = T.read_log(ck)
+    assert ck["step"] == cfg["train"]["steps"] and all(math.isfinite(r["loss"]) for r in rows)
+    assert [r.get("phase", "train") for r in rows] == [p["name"] for p in cfg["phases"] for _ in range(p["steps"])]
+    assert math.isfinite(ck["eval"]["val_loss"])
