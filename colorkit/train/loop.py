@@ -119,32 +119,6 @@ def make_optims(nets: dict, phase: dict) -> dict:
     return out
 
 
-@torch.no_grad()
-def evaluate(method, nets: dict, ctx, val_set, score: Callable | None) -> dict:
-    """Validation loss on fixed crops (if the method defines one) and the caller's ``score``."""
-    cfg, out = ctx.cfg, {}
-    for m in nets.values():
-        m.eval()
-    try:
-        if val_set is not None and cfg["eval"]["val_batches"] > 0:
-            total, n = 0.0, 0
-            for _, batch in zip(range(cfg["eval"]["val_batches"]),
-                                stream_loader(val_set, cfg["seed"] + 1, cfg["train"]["batch"])):
-                batch = {k: v.to(ctx.device) for k, v in batch.items()}
-                loss = method.val_loss(batch, nets, ctx)
-                if loss is None:
-                    break
-                k = len(next(iter(batch.values())))
-                total, n = total + float(loss) * k, n + k
-            if n:
-                out["val_loss"] = total / n
-        if score is not None and cfg["eval"]["samples"]:
-            out.update(score(nets, cfg, ctx.device))
-    finally:
-        set_modes(nets, ctx.phase, ctx.extra["_own"])
-    return out
-
-
 class Run:
     """One training run: its config, networks, data stream and position (see the module docstring).
 
@@ -223,7 +197,7 @@ class Run:
                 if n in self.ck.get("scalers", {}):
                     s.load_state_dict(self.ck["scalers"][n])
         ctx = methods.Context(cfg=self.cfg, device=self.dev, phase=phase, optims=optims, raw_nets=self.raw,
-                              amp_dtype=self.amp_dtype, scalers=scalers, draw=self.draw, extra={"_own": self.own},
+                              amp_dtype=self.amp_dtype, scalers=scalers, draw=self.draw,
                               clips={n: phase["optims"][n]["grad_clip"] for n in optims})
         method.setup(nets, ctx, self.train_set)
         return phase, method, nets, ctx
@@ -258,6 +232,31 @@ class Run:
             atomic_write(self.dir / "log.csv", checkpoint.log_csv(self.log))
         return row
 
+    @torch.no_grad()
+    def evaluate(self, method, ctx) -> dict:
+        """Validation loss on fixed crops (if the method defines one) and the caller's ``score``."""
+        cfg, out = self.cfg, {}
+        for m in self.raw.values():
+            m.eval()
+        try:
+            if self.val_set is not None and cfg["eval"]["val_batches"] > 0:
+                total, n = 0.0, 0
+                for _, batch in zip(range(cfg["eval"]["val_batches"]),
+                                    stream_loader(self.val_set, cfg["seed"] + 1, cfg["train"]["batch"])):
+                    batch = {k: v.to(self.dev) for k, v in batch.items()}
+                    loss = method.val_loss(batch, self.raw, ctx)
+                    if loss is None:
+                        break
+                    k = len(next(iter(batch.values())))
+                    total, n = total + float(loss) * k, n + k
+                if n:
+                    out["val_loss"] = total / n
+            if self.score is not None and cfg["eval"]["samples"]:
+                out.update(self.score(self.raw, cfg, self.dev))
+        finally:
+            set_modes(self.raw, ctx.phase, self.own)
+        return out
+
     def log_evals(self) -> None:
         """Put the evaluation numbers into this step's log row (``eval_psnr``, ...), so the log shows their course."""
         if self.log and self.log[-1]["step"] == self.step:
@@ -290,7 +289,7 @@ class Run:
                     bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['img_s']:.0f}")
                 every = self.cfg["eval"]["every"]
                 if ((every and self.step % every == 0) or self.step == t["steps"]) and self.world.main:
-                    self.evals = {"step": self.step, **evaluate(method, self.raw, ctx, self.val_set, self.score)}
+                    self.evals = {"step": self.step, **self.evaluate(method, ctx)}
                     self.log_evals()
                 if self.step % t["ckpt_every"] == 0 or last:
                     self.save(ctx)
