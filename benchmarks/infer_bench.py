@@ -4,7 +4,7 @@ Run from the repository root:  .venv/bin/python benchmarks/infer_bench.py  [--si
 
 Reference: ``colorkit.models.ZhangNet(width=1.0)``, the layout of Zhang et al.'s eccv16
 network (eight VGG-like blocks, about 32 M parameters), with a logits head over
-colorkit's in-gamut ab bins. Measured: the U-Nets of ``configs/cls313_rebal.yaml`` and
+colorkit's in-gamut ab bins. Measured: the U-Nets of ``configs/cls261_rebal.yaml`` and
 ``configs/reg_l2.yaml`` (their ``model`` sections, full profile: the networks of the
 committed checkpoints). Weights are freshly initialised: speed does not depend on them.
 
@@ -100,7 +100,7 @@ def bench(nets: dict, s: int, seconds: float, threads: int) -> dict:
         print(f"{name:<14} {count_params(net) / 1e6:7.2f}M {1 / t_net:12.1f} {1 / t_e2e:15.1f}   "
               f"({1000 * t_net:.1f} / {1000 * t_e2e:.1f} ms)")
     ref_net, ref_e2e = results["zhang_eccv16"]
-    for name in ("cls313_rebal", "reg_l2"):
+    for name in ("cls261_rebal", "reg_l2"):
         f_net, f_e2e = results[name]
         print(f"  {name} / zhang_eccv16: network x{f_net / ref_net:.1f}, end to end x{f_e2e / ref_e2e:.1f}")
     return results
@@ -119,7 +119,7 @@ def main() -> int:
 
     torch.manual_seed(0)
     s = args.size
-    nets = {name: build_model(load_config(name, "full")["model"]).eval() for name in ("cls313_rebal", "reg_l2")}
+    nets = {name: build_model(load_config(name, "full")["model"]).eval() for name in ("cls261_rebal", "reg_l2")}
     nets["zhang_eccv16"] = build_model({"arch": "zhang", "width": 1.0, "head": "logits"}).eval()
     threads = thread_counts(args.threads)
     print(f"inference on the CPU, {s}x{s} input, fp32, torch {torch.__version__}")
@@ -127,11 +127,11 @@ def main() -> int:
     for n in threads:
         for name, fps in bench(nets, s, args.seconds, n).items():
             best[name] = max(best.get(name, (0, 0)), fps, key=lambda f: f[1])
-    default_fps = best["cls313_rebal"][1]
+    default_fps = best["cls261_rebal"][1]
     verdict = "met" if default_fps >= TARGET_FPS else "NOT met"
-    print(f"\ntarget >= {TARGET_FPS:.0f} fps end to end for the default model (cls313_rebal) at {s}x{s}: "
+    print(f"\ntarget >= {TARGET_FPS:.0f} fps end to end for the default model (cls261_rebal) at {s}x{s}: "
           f"{default_fps:.1f} fps at the best thread count, {verdict} "
-          f"(x{best['cls313_rebal'][1] / best['zhang_eccv16'][1]:.1f} the eccv16-size network)")
+          f"(x{best['cls261_rebal'][1] / best['zhang_eccv16'][1]:.1f} the eccv16-size network)")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Score colorizers on the evaluation samples and write the metric table.
 
-    colorkit evaluate --models reg_l2 reg_l1 cls313 cls313_rebal --out reports/full/metrics
+    colorkit evaluate --models reg_l2 reg_l1 cls261 cls261_rebal pretrained_unet_l1 --out reports/full/metrics
 
 Every model colorizes the *lightness* of each sample in ``data/samples/`` (the
 sample's own colours are the truth); :func:`colorkit.metrics.evaluate_images`

@@ -44,6 +44,9 @@ from colorkit.train import train
 DECODE_METHODS = ("annealed", "mean", "mode")
 
 
+DEFAULT_MODEL = "pretrained_unet_l1"
+
+
 def available_models() -> list[str]:
     """Names of the committed checkpoints in ``data/checkpoints/``."""
     return checkpoint.available()
@@ -256,7 +259,9 @@ class Colorizer:
 def add_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files and/or folders")
     parser.add_argument("-o", "--out", required=True, help="output folder (inputs are never overwritten)")
-    parser.add_argument("--model", default="cls313_rebal", help="model name in data/checkpoints/ or a checkpoint path")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"model name in data/checkpoints/ or a checkpoint path (default: {DEFAULT_MODEL}, "
+                             "the U-Net over an ImageNet-pretrained encoder: natural colours, greys stay grey)")
     parser.add_argument("--size", type=int, default=256, help="working size (render factor x 16)")
     parser.add_argument("--temperature", type=float, default=0.38, help="annealed-mean temperature (classification)")
     parser.add_argument("--method", choices=("annealed", "mean", "mode"), default="annealed")

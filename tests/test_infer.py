@@ -28,7 +28,7 @@ QUICK_MODELS = {  # the configs' quick-budget networks
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, image_folder) -> dict:
-    """Quick trainings of reg_l2 and cls313 on generated photos, exported: {"ab": path, "logits": path}."""
+    """Quick trainings of reg_l2 and cls261 on generated photos, exported: {"ab": path, "logits": path}."""
     root = tmp_path_factory.mktemp("infer_models")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -36,12 +36,12 @@ def exported(tmp_path_factory, image_folder) -> dict:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("COLORKIT_DATA", str(root / "data"))
             build_photo_set(from_dir=image_folder, progress=False)
-            for name in ("reg_l2", "cls313"):
+            for name in ("reg_l2", "cls261"):
                 train(name, profile="quick", data=image_folder, out=root / "runs" / name, export_to=root / "exp",
                       device="cpu", progress=False)
     finally:
         torch.set_num_threads(threads)
-    return {"ab": root / "exp" / "reg_l2.pt", "logits": root / "exp" / "cls313.pt"}
+    return {"ab": root / "exp" / "reg_l2.pt", "logits": root / "exp" / "cls261.pt"}
 
 
 def colorizer(kind: str, source: str, exported: dict) -> Colorizer:
@@ -197,10 +197,10 @@ def test_bad_inputs(exported):
 
 def test_loaded_model_metadata(exported):
     col = Colorizer(exported["logits"], device="cpu")
-    assert col.name == "cls313" and col.meta["step"] == load_config("cls313", "quick")["train"]["steps"]
+    assert col.name == "cls261" and col.meta["step"] == load_config("cls261", "quick")["train"]["steps"]
     assert col.meta["config"]["profile"] == "quick" and not col.model.training
     assert all(p.dtype == torch.float32 for p in col.model.parameters())  # fp16 export, fp32 compute on CPU
-    assert "cls313" in repr(col) and "logits" in repr(col)
+    assert "cls261" in repr(col) and "logits" in repr(col)
 
 
 # --- the colorize command ------------------------------------------------------------------------------------

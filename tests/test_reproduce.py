@@ -78,3 +78,15 @@ def test_record_outside_a_run_stays_in_memory(monkeypatch, tmp_path):
     assert json.loads((tmp_path / "r.json").read_text()) == {"y": "nan"}
     with pytest.raises(TypeError):
         record_mod.record("z", [1, 2])
+
+
+def test_claim_prints_holds_and_raises_only_for_the_committed_models(capsys):
+    from colorkit.course.record import ClaimFailed, claim, recorded
+    assert claim("two is more than one", 2 > 1) is None
+    assert "✓ two is more than one" in capsys.readouterr().out
+    assert recorded()["claim: two is more than one"] is True
+    with pytest.raises(ClaimFailed, match="one is more than two"):
+        claim("one is more than two", 1 > 2, "pretrained")
+    claim("one is more than two", 1 > 2, "quick")
+    assert recorded()["claim: one is more than two"] is False
+    assert "✗ one is more than two" in capsys.readouterr().out

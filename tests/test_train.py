@@ -27,7 +27,8 @@ from conftest import run_then_sigkill
 
 pytestmark = pytest.mark.usefixtures("isolated_data")
 
-CONFIGS = ("reg_l2", "reg_l1", "cls313", "cls313_rebal")
+CONFIGS = ("reg_l2", "reg_l1", "cls261", "cls261_rebal")
+OTHER_CONFIGS = sorted({p.stem for p in CONFIGS_DIR.glob("*.yaml")} - set(CONFIGS))  # ImageNet-pretrained parts
 
 
 def tiny(method: str = "regression", steps: int = 8, **over) -> dict:
@@ -97,7 +98,7 @@ def test_every_config_trains_in_quick_profile(name, photos, tmp_path):
 # --- kill and resume ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["reg_l2", "cls313_rebal"])
+@pytest.mark.parametrize("name", ["reg_l2", "cls261_rebal"])
 def test_stop_and_resume_equals_uninterrupted(name, photos, tmp_path):
     steps = T.load_config(name, "quick")["train"]["steps"]
     kw = dict(profile="quick", data=photos, device="cpu", progress=False)
@@ -335,6 +336,21 @@ def test_export_only_when_the_run_is_finished(photos, tmp_path):
     assert not exp.exists()
     T.train(tiny(steps=4), "quick", resume=True, **kw)
     assert torch.load(exp / "tiny.pt", weights_only=True)["step"] == 4
+
+
+@pytest.mark.parametrize("name", OTHER_CONFIGS)
+def test_every_other_config_trains_in_quick_profile(name, photos, tmp_path):
+    full, cfg = T.load_config(name, "full"), T.load_config(name, "quick")
+    assert cfg["train"]["steps"] < full["train"]["steps"] and cfg["data"]["size"] < full["data"]["size"]
+    assert full["model"]["head"] == cfg["model"]["head"] and full["model"]["arch"] == cfg["model"]["arch"]
+    path = T.train(CONFIGS_DIR / f"{name}.yaml", profile="quick", data=photos, out=tmp_path / "run",
+                   device="cpu", progress=False)
+    ck = torch.load(path, map_location="cpu", weights_only=True)
+    assert ck["step"] == cfg["train"]["steps"] and ck["name"] == name
+    assert all(math.isfinite(r["loss"]) for r in T.read_log(ck))
+    frozen = {"pretrained_unet": "encoder.", "koalarization": "classifier."}[cfg["model"]["arch"]]
+    finetuned = cfg["model"].get("finetune_encoder", False)
+    assert finetuned or not any(k.startswith(frozen) for k in ck["models"]["net"])  # frozen weights never saved
 
 
 # --- configs -----------------------------------------------------------------------------------------
