@@ -307,6 +307,42 @@ def rebalance_weights(prior: torch.Tensor, lam: float = 0.5) -> torch.Tensor:
     return (w / (p * w).sum()).float()
 
 
+def prior_shift(probs: torch.Tensor, prior: torch.Tensor, lam_from: float, lam_to: float,
+                dim: int = -3) -> torch.Tensor:
+    """Probabilities of a model trained with rebalancing ``lam_from`` -> (approximately) those of ``lam_to``.
+
+    A weighted cross-entropy with class weights w_λ(q) is minimised by p̂(q|x) ∝ w_λ(q) p(q|x): rebalancing
+    is a *prior shift* (Saerens, Latinne & Decaestecker, Neural Computation 2002). Multiplying by
+    w_λ'(q) / w_λ(q) and renormalising moves a trained model along the λ trade-off without retraining;
+    λ' = 1 undoes the rebalancing. ``probs`` has the Q bins along ``dim`` (default: (Q, h, w) or (N, Q, h, w));
+    ``prior`` (Q,) is the one the weights were computed from. Exact only at the optimum of the loss.
+    """
+    factor = rebalance_weights(prior, lam=lam_to) / rebalance_weights(prior, lam=lam_from)
+    probs = torch.as_tensor(probs)
+    if probs.shape[dim] != len(factor):
+        raise ColorkitError(f"prior_shift: probs have {probs.shape[dim]} bins along dim {dim}, the prior {len(factor)}")
+    shape = [1] * probs.ndim
+    shape[dim] = -1
+    p = probs * factor.to(probs.device, probs.dtype).view(shape)
+    return p / p.sum(dim, keepdim=True)
+
+
+def confidence(probs: torch.Tensor, dim: int = -3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two confidence maps of a predicted distribution: (maximum probability, normalised entropy).
+
+    ``probs`` has the Q classes along ``dim`` (default: (Q, h, w) or (N, Q, h, w)). The maximum
+    probability is 1 for a certain pixel and 1/Q for a uniform one; the entropy H = -Σ p log p,
+    divided by log Q, is 0 for a certain pixel and 1 for a uniform one. Both drop where the model
+    hesitates between colours (ColorUNet's confidence, Billaut et al. 2018).
+    """
+    probs = torch.as_tensor(probs)
+    q = probs.shape[dim]
+    if q < 2:
+        raise ColorkitError(f"confidence: need at least 2 classes along dim {dim}, got {q}")
+    entropy = -(probs * torch.log(probs.clamp_min(1e-12))).sum(dim) / math.log(q)
+    return probs.amax(dim), entropy
+
+
 # --- decoding a distribution over bins into ab --------------------------------------------
 
 
@@ -374,14 +410,16 @@ def decode(logits_or_probs: torch.Tensor, bins: torch.Tensor, method: str = "ann
 UV_RANGE = ((-0.45, 0.45), (-0.65, 0.65))  # covers BT.601 U (±0.436) and V (±0.615)
 
 
-def yuv_palette(uv_samples: torch.Tensor, n: int, nbins: int = 10) -> torch.Tensor:
+def yuv_palette(uv_samples: torch.Tensor, n: int, nbins: int = 11) -> torch.Tensor:
     """The ``n`` most frequent quantised UV colours (n, 2), most frequent first.
 
     UV pixels (N, 2, H, W) (BT.601, as :func:`colorkit.color.rgb_to_yuv`) are
     counted on an ``nbins`` x ``nbins`` grid over U in [-0.45, 0.45], V in
     [-0.65, 0.65] (values outside go to the border cells); the palette is
     the centres of the ``n`` fullest cells. Ties go to the lower cell index,
-    so the result is deterministic. ColorUNet keeps n = 32.
+    so the result is deterministic. ColorUNet keeps n = 32. An odd ``nbins``
+    puts a cell centre on grey (U = V = 0); with an even one, grey falls on a
+    cell corner and every grey pixel's class is a slightly tinted colour.
     """
     _check_ab(uv_samples, "yuv_palette")
     uv = _pixels(uv_samples).double()

@@ -274,3 +274,32 @@ def test_quantize_and_decode_uv_on_a_photo():
     assert torch.allclose(q.decode_uv(one_hot, pal, T=1.0), pal[idx].permute(0, 3, 1, 2), atol=1e-6)
     z = _random_probs(16)
     assert torch.allclose(q.decode_uv(z, pal, T=0.01), q.decode_mode(z, pal), atol=1e-4)
+
+
+def test_prior_shift_undoes_rebalancing_and_is_identity_at_the_trained_lambda():
+    prior = torch.tensor([0.7, 0.2, 0.1])
+    p = torch.tensor([0.5, 0.3, 0.2]).view(3, 1, 1)
+    assert torch.allclose(q.prior_shift(p, prior, 0.5, 0.5), p)
+    w = q.rebalance_weights(prior, lam=0.5)
+    tilted = p * w.view(3, 1, 1) / (p * w.view(3, 1, 1)).sum()  # what a rebalanced optimum would give
+    assert torch.allclose(q.prior_shift(tilted, prior, 0.5, 1.0), p, atol=1e-6)  # λ' = 1: no rebalancing
+    more = q.prior_shift(p, prior, 1.0, 0.5)
+    assert more[0] < p[0] and more[2] > p[2]  # rebalancing moves mass to the rare bins
+    batch = q.prior_shift(p[None].repeat(2, 1, 4, 4), prior, 0.5, 1.0)
+    assert batch.shape == (2, 3, 4, 4) and torch.allclose(batch.sum(1), torch.ones(2, 4, 4))
+    with pytest.raises(ColorkitError):
+        q.prior_shift(torch.ones(4, 2, 2), prior, 0.5, 1.0)
+
+
+def test_confidence_maps_of_certain_and_uniform_pixels():
+    p = torch.zeros(4, 1, 2)
+    p[2, 0, 0] = 1.0          # a certain pixel
+    p[:, 0, 1] = 0.25         # a uniform one
+    top, ent = q.confidence(p)
+    assert top.shape == ent.shape == (1, 2)
+    assert torch.allclose(top, torch.tensor([[1.0, 0.25]]))
+    assert torch.allclose(ent, torch.tensor([[0.0, 1.0]]), atol=1e-6)
+    top2, ent2 = q.confidence(p[None].repeat(3, 1, 1, 1))
+    assert top2.shape == (3, 1, 2) and torch.allclose(ent2[1], ent)
+    with pytest.raises(ColorkitError):
+        q.confidence(torch.ones(1, 2, 2))

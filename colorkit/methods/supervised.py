@@ -14,6 +14,14 @@ decides which loss applies:
   rebalancing weight ``w ∝ ((1 - λ) p̃ + λ / Q)⁻¹`` of its bin when
   ``loss.rebalance: λ`` is set (notebook 04).
 
+A **palette** classifier (ColorUNet, Billaut et al. 2018; ``model.palette: n``,
+``space: yuv``, notebook 05) picks its ``n`` classes at setup: the ``n`` most
+frequent cells of a UV grid (``model.palette_grid``, default 11 x 11) over
+``loss.prior_crops`` training crops (:func:`colorkit.quantize.yuv_palette`),
+written into the head's ``bins`` buffer so the checkpoint carries them. Its
+target is each pixel's *nearest* palette colour (a hard class, not a soft
+encoding), and its rebalancing prior P̂ is the share of pixels of each class.
+
 The prior p̃ for rebalancing: in Lab, the training photos' ab histogram
 (``data/stats/ab_hist.npz``, written by ``colorkit data build``); in any
 other space (or without that file), counted from ``loss.prior_crops`` random
@@ -42,6 +50,16 @@ def chroma_prior(train_set, bins: torch.Tensor, key: str, n: int = 512, sigma: f
     return quantize.prior_from_ab(chroma, bins, sigma=sigma)
 
 
+def pick_palette(train_set, n: int, key: str, crops: int = 512, grid: int = 11) -> torch.Tensor:
+    """ColorUNet's palette (n, 2): the ``n`` most frequent chroma cells of ``crops`` training items (seeded)."""
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(0, len(train_set), (crops,), generator=g).tolist()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        chroma = torch.stack([train_set[i][key] for i in idx])
+    return quantize.yuv_palette(chroma, n, nbins=grid)
+
+
 class Supervised(Method):
     """L -> ab (or Y -> UV) with a regression or a classification loss, chosen by the head."""
 
@@ -60,13 +78,18 @@ class Supervised(Method):
             return
         if kind != "ce":
             raise ColorkitError(f"a classification (logits) head needs loss.kind 'ce', not {kind!r}")
+        palette = ctx.cfg["model"].get("palette")
+        if palette and not bool(head.bins.abs().sum()):  # picked once; a resumed run keeps its palette
+            head.bins.copy_(pick_palette(train_set, int(palette), ctx.chroma, int(ctx.loss.get("prior_crops", 512)),
+                                         int(ctx.cfg["model"].get("palette_grid", 11))).to(head.bins.device))
         bins = head.bins
         ctx.extra["bins"] = bins
-        ctx.extra["sigma"] = sigma = 5.0 * CHROMA_SCALE[ctx.cfg["space"]] / CHROMA_SCALE["lab"]  # 5 ab units
+        ctx.extra["hard"] = bool(palette)
+        ctx.extra["sigma"] = sigma = 0.0 if palette else 5.0 * CHROMA_SCALE[ctx.cfg["space"]] / CHROMA_SCALE["lab"]
         lam = ctx.loss.get("rebalance")
         if lam is not None:
             prior = None
-            if ctx.cfg["space"] == "lab":
+            if ctx.cfg["space"] == "lab" and not palette:
                 try:
                     prior = quantize.empirical_prior(data.load_ab_hist()[0], bins.cpu(), sigma=5.0)
                 except (ColorkitError, OSError):
@@ -75,7 +98,12 @@ class Supervised(Method):
                 n = int(ctx.loss.get("prior_crops", 512))
                 prior = chroma_prior(train_set, bins.cpu(), ctx.chroma, n=n, sigma=sigma)
             ctx.extra["prior"] = prior
+            if palette:
+                head.frequencies.copy_(prior.to(head.frequencies))
             ctx.extra["weights"] = quantize.rebalance_weights(prior, lam=float(lam)).to(ctx.device)
+        elif palette:
+            freq = chroma_prior(train_set, bins.cpu(), ctx.chroma, n=int(ctx.loss.get("prior_crops", 512)), sigma=0.0)
+            head.frequencies.copy_(freq.to(head.frequencies))
 
     def loss(self, batch: dict, nets: dict, ctx: Context) -> torch.Tensor:
         luma, chroma = batch[ctx.luma], batch[ctx.chroma]
@@ -84,6 +112,9 @@ class Supervised(Method):
         target = match_size(chroma, out)
         if "loss_fn" in ctx.extra:
             return ctx.extra["loss_fn"](out.float(), target)
+        if ctx.extra["hard"]:  # a palette: the nearest colour's class
+            cls = quantize.quantize_uv(target.float(), ctx.extra["bins"].to(target.device))
+            return losses.soft_ce_loss(out.float(), cls, ctx.extra["weights"])
         soft = quantize.soft_encode(target, ctx.extra["bins"], k=5, sigma=ctx.extra["sigma"])
         return losses.soft_ce_loss(out.float(), soft, ctx.extra["weights"])
 

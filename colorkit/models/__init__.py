@@ -34,18 +34,28 @@ def build_model(cfg: dict, bins: torch.Tensor | None = None) -> nn.Module:
     ``cfg["arch"]`` picks the class; the other keys are its arguments, except
     ``bins_step`` (ab grid step for a ``head: logits`` model, default 10), used to
     derive the bins with :func:`colorkit.quantize.gamut_bins` unless ``bins``
-    (Q, 2) is given (as when loading a checkpoint, whose weights carry them).
+    (Q, 2) is given (as when loading a checkpoint, whose weights carry them),
+    and ``palette: n`` (ColorUNet, Billaut et al. 2018): the logits range over
+    ``n`` palette colours that the training method picks from the training
+    photos at setup (:func:`colorkit.quantize.yuv_palette`); until then the
+    bins are zeros. A palette head also carries ``frequencies`` (n,), the share of
+    training pixels nearest to each colour (the P̂ of its rebalancing weights).
     """
     kwargs = dict(cfg)
     arch = kwargs.pop("arch", "unet")
     step = kwargs.pop("bins_step", 10)
+    palette = kwargs.pop("palette", None)
+    kwargs.pop("palette_grid", None)  # read by the training method's setup
     if arch not in MODELS:
         raise ValueError(f"unknown model arch {arch!r}; known: {', '.join(sorted(MODELS))}")
     if kwargs.get("head") == "logits":
         if bins is None:
-            bins = quantize.gamut_bins(step=step)
+            bins = torch.zeros(int(palette), 2) if palette else quantize.gamut_bins(step=step)
         kwargs["bins"] = torch.as_tensor(bins, dtype=torch.float32)
-    return MODELS[arch](**kwargs)
+    model = MODELS[arch](**kwargs)
+    if palette:  # the share of training pixels of each palette colour (P̂), set with the palette at setup
+        model.head.register_buffer("frequencies", torch.zeros(int(palette)))
+    return model
 
 
 def count_params(model: nn.Module) -> int:

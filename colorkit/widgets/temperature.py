@@ -21,7 +21,8 @@ from colorkit.widgets import png_bytes
 def temperature_explorer(colorizer, image: np.ndarray, T: float = 0.38, size: int = 256, width: int = 360):
     """An ``ipywidgets`` box: a temperature slider (0.01–1) above ``image`` colorized at that temperature.
 
-    ``colorizer`` must be a classification :class:`colorkit.infer.Colorizer` (it caches the distribution).
+    ``colorizer`` must be a classification :class:`colorkit.infer.Colorizer` (it caches the distribution),
+    over Lab bins (notebook 04) or a YUV palette (ColorUNet, notebook 05).
     The caption gives the temperature and the mean chroma of the result. The box exposes ``redraw``,
     ``slider``, ``image`` and ``caption`` for tests.
     """
@@ -41,7 +42,7 @@ def temperature_explorer(colorizer, image: np.ndarray, T: float = 0.38, size: in
     caption.add_class("colorkit-temperature-caption")
 
     def redraw(change=None):
-        rgb = merge_chroma(L, colorizer.decode(probs, temperature=float(slider.value)))
+        rgb = merge_chroma(L, colorizer.decode(probs, temperature=float(slider.value)), colorizer.space)
         out.value = png_bytes(rgb)
         chroma = torch.linalg.vector_norm(rgb_to_lab(image_to_tensor(rgb))[:, 1:], dim=1).mean().item()
         caption.value = f"T = {slider.value:.2f}: mean chroma {chroma:.1f} (re-decoded; the network ran once)"

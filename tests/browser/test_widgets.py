@@ -14,7 +14,8 @@ DOM contracts (CSS classes the notebooks' widgets carry):
   ``colorkit-scribble-result`` (colorized result image);
 - 04_classification_313: ``colorkit-temperature-slider`` (a noUiSlider-based ipywidgets slider:
   FloatSlider or, as ``colorkit/widgets/temperature.py`` builds it, FloatLogSlider),
-  ``colorkit-temperature-image`` (result image).
+  ``colorkit-temperature-image`` (result image);
+- 05_colorunet_yuv: the same temperature slider and image, over ColorUNet's YUV palette.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NB01 = "01_color_spaces.ipynb"
 NB02 = "02_levin_baseline.ipynb"
 NB04 = "04_classification_313.ipynb"
+NB05 = "05_colorunet_yuv.ipynb"
 
 
 def needs_notebook(name: str):
@@ -188,6 +190,17 @@ def check_temperature(lab, timeout: float = 120) -> None:
 @needs_notebook(NB04)
 def test_04_temperature_slider_both_ends(lab):
     open_and_run(lab, NB04)
+    check_temperature(lab)
+    lab.screenshot()
+
+
+# ---------------------------------------------------------------- 05 · ColorUNet, temperature over a YUV palette
+
+
+@needs_notebook(NB05)
+def test_05_palette_temperature_slider_both_ends(lab):
+    """The same slider contract as 04, over ColorUNet's cached palette probabilities (decoded in YUV)."""
+    open_and_run(lab, NB05)
     check_temperature(lab)
     lab.screenshot()
 
