@@ -40,24 +40,23 @@ from colorkit.methods.base import Context, Method, match_size
 REGRESSION_LOSSES = {"l2": losses.l2_loss, "l1": losses.l1_loss, "smooth_l1": losses.smooth_l1_loss}
 
 
-def chroma_prior(train_set, bins: torch.Tensor, key: str, n: int = 512, sigma: float = 5.0) -> torch.Tensor:
-    """Prior (Q,) over ``bins`` counted from the chroma ``key`` of ``n`` training items (seeded, so repeatable)."""
+def sample_chroma(train_set, key: str, n: int = 512) -> torch.Tensor:
+    """The chroma ``key`` of ``n`` training items (n, 2, s, s), drawn with a fixed seed, so repeatable."""
     g = torch.Generator().manual_seed(0)
     idx = torch.randint(0, len(train_set), (n,), generator=g).tolist()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        chroma = torch.stack([train_set[i][key] for i in idx])  # (n, 2, s, s)
-    return quantize.prior_from_ab(chroma, bins, sigma=sigma)
+        return torch.stack([train_set[i][key] for i in idx])
+
+
+def chroma_prior(train_set, bins: torch.Tensor, key: str, n: int = 512, sigma: float = 5.0) -> torch.Tensor:
+    """Prior (Q,) over ``bins`` counted from the chroma ``key`` of ``n`` training items (seeded, so repeatable)."""
+    return quantize.prior_from_ab(sample_chroma(train_set, key, n), bins, sigma=sigma)
 
 
 def pick_palette(train_set, n: int, key: str, crops: int = 512, grid: int = 11) -> torch.Tensor:
     """ColorUNet's palette (n, 2): the ``n`` most frequent chroma cells of ``crops`` training items (seeded)."""
-    g = torch.Generator().manual_seed(0)
-    idx = torch.randint(0, len(train_set), (crops,), generator=g).tolist()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        chroma = torch.stack([train_set[i][key] for i in idx])
-    return quantize.yuv_palette(chroma, n, nbins=grid)
+    return quantize.yuv_palette(sample_chroma(train_set, key, crops), n, nbins=grid)
 
 
 class Supervised(Method):
