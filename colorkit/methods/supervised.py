@@ -54,10 +54,6 @@ def chroma_prior(train_set, bins: torch.Tensor, key: str, n: int = 512, sigma: f
     return quantize.prior_from_ab(sample_chroma(train_set, key, n), bins, sigma=sigma)
 
 
-def pick_palette(train_set, n: int, key: str, crops: int = 512, grid: int = 11) -> torch.Tensor:
-    """ColorUNet's palette (n, 2): the ``n`` most frequent chroma cells of ``crops`` training items (seeded)."""
-    return quantize.yuv_palette(sample_chroma(train_set, key, crops), n, nbins=grid)
-
 
 class Supervised(Method):
     """L -> ab (or Y -> UV) with a regression or a classification loss, chosen by the head."""
@@ -78,16 +74,19 @@ class Supervised(Method):
         if kind != "ce":
             raise ColorkitError(f"a classification (logits) head needs loss.kind 'ce', not {kind!r}")
         palette = ctx.cfg["model"].get("palette")
-        if palette and not bool(head.bins.abs().sum()):  # picked once; a resumed run keeps its palette
-            head.bins.copy_(pick_palette(train_set, int(palette), ctx.chroma, int(ctx.loss.get("prior_crops", 512)),
-                                         int(ctx.cfg["model"].get("palette_grid", 11))).to(head.bins.device))
+        if palette:  # ColorUNet: the palette and its frequencies P̂, from one seeded sample of training crops
+            crops = sample_chroma(train_set, ctx.chroma, int(ctx.loss.get("prior_crops", 512)))
+            if not bool(head.bins.abs().sum()):  # picked once; a resumed run keeps its palette
+                grid = int(ctx.cfg["model"].get("palette_grid", 11))
+                head.bins.copy_(quantize.yuv_palette(crops, int(palette), nbins=grid).to(head.bins.device))
+            head.frequencies.copy_(quantize.prior_from_ab(crops, head.bins.cpu(), sigma=0.0).to(head.frequencies))
         bins = head.bins
         ctx.extra["bins"] = bins
         ctx.extra["hard"] = bool(palette)
         ctx.extra["sigma"] = sigma = 0.0 if palette else 5.0 * CHROMA_SCALE[ctx.cfg["space"]] / CHROMA_SCALE["lab"]
         lam = ctx.loss.get("rebalance")
         if lam is not None:
-            prior = None
+            prior = head.frequencies.double().cpu() if palette else None
             if ctx.cfg["space"] == "lab" and not palette:
                 try:
                     prior = quantize.empirical_prior(data.load_ab_hist()[0], bins.cpu(), sigma=5.0)
@@ -97,12 +96,7 @@ class Supervised(Method):
                 n = int(ctx.loss.get("prior_crops", 512))
                 prior = chroma_prior(train_set, bins.cpu(), ctx.chroma, n=n, sigma=sigma)
             ctx.extra["prior"] = prior
-            if palette:
-                head.frequencies.copy_(prior.to(head.frequencies))
             ctx.extra["weights"] = quantize.rebalance_weights(prior, lam=float(lam)).to(ctx.device)
-        elif palette:
-            freq = chroma_prior(train_set, bins.cpu(), ctx.chroma, n=int(ctx.loss.get("prior_crops", 512)), sigma=0.0)
-            head.frequencies.copy_(freq.to(head.frequencies))
 
     def loss(self, batch: dict, nets: dict, ctx: Context) -> torch.Tensor:
         luma, chroma = batch[ctx.luma], batch[ctx.chroma]
