@@ -76,11 +76,42 @@ def save(obj: dict, path: str | os.PathLike) -> Path:
 
 
 def weights(src: str | os.PathLike | dict, name: str = "net") -> dict:
-    """fp32 state dict of network ``name`` (else ``net``) from a checkpoint, a path or a committed model name."""
+    """fp32 state dict of network ``name`` (else ``net``) from a checkpoint, a path or a committed model name.
+
+    Tensors an exported file shares with the committed model it started from (``shared``, see
+    :func:`export`) are read from that model.
+    """
     ck = src if isinstance(src, dict) else load(resolve(src))
     models = ck["models"]
-    sd = models.get(name, models["net"])
+    key = name if name in models else "net"
+    sd = dict(models[key])
+    shared = (ck.get("shared") or {}).get(key)
+    if shared:
+        base = weights(shared["from"], key)
+        missing = [k for k in shared["keys"] if k not in base]
+        if missing:
+            raise ColorkitError(f"{shared['from']!r} lacks {len(missing)} tensors this checkpoint shares with it "
+                                f"(e.g. {missing[0]}); was it retrained?")
+        sd = {**{k: base[k] for k in shared["keys"]}, **sd}
     return {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
+
+
+def _share_with_init(ck: dict, half: dict) -> dict:
+    """Drop from ``half`` (fp16 weights per network) the tensors equal to those of the committed model the
+    network started from (``config.init``, a model name), and return ``shared``: {network: {from, keys}}.
+    A run that fine-tunes part of a committed model (its encoder frozen) then stores only what it changed."""
+    shared = {n: {"from": v["from"], "keys": list(v["keys"])} for n, v in (ck.get("shared") or {}).items()}
+    for name, src in ((ck.get("config") or {}).get("init") or {}).items():
+        if name not in half or not isinstance(src, str) or not (CHECKPOINTS_DIR / f"{src}.pt").is_file():
+            continue  # only a committed model name is a reference that travels with the repository
+        base = weights(src, name)
+        same = [k for k, v in half[name].items() if k in base and base[k].shape == v.shape and torch.equal(
+            base[k].half() if v.dtype == torch.float16 else base[k], v)]
+        if same:
+            half[name] = {k: v for k, v in half[name].items() if k not in same}
+            keys = shared[name]["keys"] if shared.get(name, {}).get("from") == src else []
+            shared[name] = {"from": src, "keys": sorted(set(keys) | set(same))}
+    return shared
 
 
 # --- the log ----------------------------------------------------------------------------------
@@ -129,17 +160,24 @@ def export(ckpt: str | os.PathLike | dict, out: str | os.PathLike) -> Path:
     """A training checkpoint -> a small inference file: fp16 weights of every network + metadata.
 
     Besides ``out`` (``.pt``) writes ``.log.csv`` (the training log) and ``.json``
-    (config, steps, wall time, device, evaluation numbers) for readers.
+    (config, steps, wall time, device, evaluation numbers) for readers. A network that started
+    from a committed model (``config.init``) stores only the tensors it changed; the rest are
+    listed under ``shared`` and read from that model by :func:`weights`.
     """
     ck = ckpt if isinstance(ckpt, dict) else load(ckpt)
     half = {name: {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
             for name, sd in ck["models"].items()}
     meta = {k: ck.get(k) for k in META_KEYS if k in ck}
     meta["log"] = log_rows(ck)
+    shared = _share_with_init(ck, half)
+    if shared:
+        meta["shared"] = shared
     out = Path(out)
     save({"format": "colorkit-model-1", "models": half, **meta}, out)
     if meta["log"]:
         atomic_write(out.with_suffix(".log.csv"), log_csv(meta["log"]))
     info = {k: v for k, v in meta.items() if k != "log"}
+    if shared:
+        info["shared"] = {n: {"from": v["from"], "tensors": len(v["keys"])} for n, v in shared.items()}
     atomic_write(out.with_suffix(".json"), json.dumps(info, indent=1, sort_keys=True, default=str) + "\n")
     return out

@@ -27,7 +27,7 @@ from colorkit.color import image_to_tensor, rgb_to_lab
 from colorkit.data.samples import load_samples
 from colorkit.errors import ColorkitError
 from colorkit.infer import Colorizer
-from colorkit.metrics import evaluate_images, grey_baseline, metric_table, write_table
+from colorkit.metrics import colorfulness, evaluate_images, grey_baseline, metric_table, write_table
 from colorkit.paths import SAMPLES_DIR
 
 
@@ -76,18 +76,47 @@ def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: i
     return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
 
 
-def training_scorer(nets: dict, cfg: dict, device) -> dict:
-    """What the trainer records at evaluation time: the metric suite of network ``net`` on the samples.
+@functools.lru_cache(maxsize=2)
+def validation_images(n: int = 48, side: int = 256, folder: str | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(name, uint8 RGB)`` of the first ``n`` validation photos of the photo set (or of a built ``folder``),
+    shrunk so the longer side is at most ``side``: photos no model trains on and the evaluation samples
+    are not among (the photo set excludes them and their near duplicates)."""
+    from PIL import Image
 
-    Passed to :func:`colorkit.train.train` as ``score`` by ``colorkit train`` (the
-    trainer itself knows nothing of inference). An empty dict if ``data/samples`` is missing.
+    from colorkit.io import read_image
+
+    out = []
+    for path in data.load_manifest(from_dir=folder).paths("val")[:n]:
+        img = Image.fromarray(read_image(path))
+        img.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out.append((Path(path).stem, np.asarray(img.convert("RGB"))))
+    return out
+
+
+def training_scorer(nets: dict, cfg: dict, device) -> dict:
+    """What the trainer records at evaluation time: the metric suite of network ``net``.
+
+    On the evaluation samples (``eval.photos: samples``, the default) or on the first
+    ``eval.n`` validation photos (``eval.photos: val``: what a selection among a run's
+    snapshots should look at, so the samples stay untouched by it); ``eval.semantic``
+    adds semantic agreement, and the originals' own colourfulness is recorded as
+    ``true_colorfulness``. Passed to :func:`colorkit.train.train` as ``score`` by
+    ``colorkit train`` (the trainer itself knows nothing of inference). An empty dict
+    when there are no photos to score.
     """
-    samples = sample_images(missing_ok=True)
-    if not samples:
+    ev = cfg["eval"]
+    if ev.get("photos", "samples") == "val":
+        folder = cfg["data"]["folder"] if cfg["data"]["source"] == "folder" else None
+        photos = validation_images(int(ev.get("n", 48)), int(ev["size"]), folder)
+    else:
+        photos = sample_images(missing_ok=True)
+    if not photos:
         return {}
     col = Colorizer.from_model(nets["net"], cfg, device=device)
-    return evaluate_colorizer(col, samples, size=cfg["eval"]["size"], temperature=cfg["eval"]["temperature"],
-                              progress=False)
+    row = evaluate_colorizer(col, photos, size=ev["size"], temperature=ev["temperature"], progress=False,
+                             semantic=bool(ev.get("semantic")))
+    row["true_colorfulness"] = float(np.mean([colorfulness(img) for _, img in photos]))
+    return row
 
 
 def evaluate_models(models: list, samples=None, out=None, size: int = 256, temperature: float = 0.38,

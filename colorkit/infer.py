@@ -307,7 +307,11 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
     - ``pretrained``: load the committed ``data/checkpoints/NAME.pt`` (train nothing);
     - ``quick``: train the config's tiny ``quick`` budget (seconds) into the data cache and load that;
     - ``full``: train the config's ``full`` budget into ``data_dir()/runs/NAME/full`` (resuming a run
-      that was interrupted; a finished run is reused) and load it. Committed checkpoints are never
+      that was interrupted; a finished run is reused) and load it.
+
+    A run that keeps snapshots (``train.keep_every``, the GANs) gives the snapshot its selection rule
+    chooses (:mod:`colorkit.train.select`), exported to the run's ``selected/`` folder, as the
+    committed checkpoint is. Committed checkpoints are never
       overwritten: export one explicitly with ``colorkit train CONFIG --export-to DIR``.
     """
     if profile not in PROFILES:
@@ -324,5 +328,12 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
             print(f"{name}: found a pretrained checkpoint, loading ({m.get('step')} steps, "
                   f"{float(m.get('wall') or 0) / 60:.0f} min of training)")
         return col
-    ckpt = train(name, profile=profile, resume=(profile == "full"), device=device, progress=progress)
+    from colorkit.evaluate import training_scorer  # the run records its scores (GAN snapshots are chosen by them)
+
+    ckpt = train(name, profile=profile, resume=(profile == "full"), device=device, progress=progress,
+                 score=training_scorer)
+    if any((ckpt.parent / "snapshots").glob("step_*.pt")):  # a run that keeps snapshots: the one its rule chooses
+        from colorkit.train import select
+
+        ckpt = select.export_selected(ckpt.parent, ckpt.parent / "selected")
     return Colorizer(ckpt, device=device)

@@ -137,9 +137,9 @@ def test_several_critic_steps_draw_fresh_batches(photos, tmp_path, monkeypatch):
     seen = []
     real = methods.GAN.critic_loss
 
-    def spy(self, nets, ctx, batch):
+    def spy(self, nets, ctx, batch, stats=None):
         seen.append(float(batch["ab"].sum()))
-        return real(self, nets, ctx, batch)
+        return real(self, nets, ctx, batch, stats)
 
     monkeypatch.setattr(methods.GAN, "critic_loss", spy)
     cfg = nogan(loss={"critic_steps": 3, "gan": "lsgan"}, phases={"generator": {"steps": 1}, "critic": {"steps": 2},

@@ -61,7 +61,13 @@ class GAN(Method):
             out = nets["net"](luma)
         return upsample_to(out.float(), luma)
 
-    def critic_loss(self, nets: dict, ctx: Context, batch: dict) -> torch.Tensor:
+    def critic_loss(self, nets: dict, ctx: Context, batch: dict, stats: dict | None = None) -> torch.Tensor:
+        """The critic's loss on one batch; ``stats`` (a dict) receives ``d_real`` and ``d_fake``.
+
+        ``d_real`` / ``d_fake``: the critic's mean verdict on real and generated pairs, as a
+        probability for ``vanilla`` (sigmoid of the logits) and as the raw output otherwise
+        (LSGAN's regression target 1 / 0, WGAN's unbounded score).
+        """
         o = ctx.extra["gan"]
         luma, real = batch[ctx.luma], batch[ctx.chroma]
         with torch.no_grad():
@@ -73,6 +79,10 @@ class GAN(Method):
         if o["gan"] == "wgan":
             gp = losses.gradient_penalty(lambda c: nets["critic"](luma, c), real, fake)
             loss = loss + float(o["gp_weight"]) * gp
+        if stats is not None:
+            verdict = torch.sigmoid if o["gan"] == "vanilla" else (lambda t: t)
+            stats["d_real"] = verdict(d_real.detach().float()).mean().item()
+            stats["d_fake"] = verdict(d_fake.detach().float()).mean().item()
         return loss
 
     def generator_loss(self, nets: dict, ctx: Context, batch: dict) -> tuple[torch.Tensor, dict]:
@@ -90,12 +100,15 @@ class GAN(Method):
     def step(self, batch: dict, nets: dict, ctx: Context) -> dict:
         logs = {}
         if ctx.trains("critic"):
-            total = 0.0
-            for k in range(int(ctx.extra["gan"]["critic_steps"])):
-                loss_d = self.critic_loss(nets, ctx, batch if k == 0 else ctx.next_batch())
+            total, n = 0.0, int(ctx.extra["gan"]["critic_steps"])
+            for k in range(n):
+                stats: dict = {}
+                loss_d = self.critic_loss(nets, ctx, batch if k == 0 else ctx.next_batch(), stats)
                 ctx.update(loss_d, "critic")
                 total += loss_d.item()
-            logs["loss_d"] = total / int(ctx.extra["gan"]["critic_steps"])
+                for key, v in stats.items():
+                    logs[key] = logs.get(key, 0.0) + v / n
+            logs["loss_d"] = total / n
         if ctx.trains("net"):
             loss_g, parts = self.generator_loss(nets, ctx, batch)
             ctx.update(loss_g, "net")

@@ -41,7 +41,7 @@ def build_model(cfg: dict, bins: torch.Tensor | None = None) -> nn.Module:
     bins are zeros. A palette head also carries ``frequencies`` (n,), the share of
     training pixels nearest to each colour (the P̂ of its rebalancing weights).
     """
-    kwargs = dict(cfg)
+    kwargs = {k: v for k, v in cfg.items() if v is not None}  # null: the class's default (a config's base may set it)
     arch = kwargs.pop("arch", "unet")
     step = kwargs.pop("bins_step", 10)
     palette = kwargs.pop("palette", None)

@@ -66,5 +66,9 @@ def run_cli(args: argparse.Namespace, score: Callable | None = None, module: str
     if ck.get("eval"):
         print("  eval: " + ", ".join(f"{k} {v:.4g}" for k, v in ck["eval"].items() if isinstance(v, (int, float))))
     if args.export_to:
-        print(f"  exported to {os.path.join(args.export_to, ck['name'] + '.pt')}")
+        out = os.path.join(args.export_to, ck["name"] + ".pt")
+        chosen = checkpoint.load(out).get("extra", {}) or {}
+        how = (f" (the snapshot of step {chosen['selection']['chosen_step']}, chosen by its score)"
+               if "selection" in chosen else "")
+        print(f"  exported to {out}{how}")
     return 0

@@ -16,6 +16,10 @@ real run). A run is a list of *phases*; a config without ``phases`` has one
       critic:    {steps: 500, trainable: [critic]}
       gan:       {steps: 500, trainable: [net, critic], optims: {net: {lr: 1.0e-5}}}
 
+A config may start from another with ``base: OTHER`` (a bare name or path) and
+give only what differs; everything else, ``budgets`` included, is OTHER's, except
+that a variant giving ``phases`` replaces OTHER's phases (in its budgets too).
+
 A phase may set ``method``, ``steps``, ``trainable`` (network names; default
 all), ``freeze`` (sub-modules kept fixed, e.g. ``net.encoder``), ``loss`` (over
 the config's) and ``optims`` (per network, over ``optim`` and ``optims``). An
@@ -51,8 +55,12 @@ DEFAULTS: dict = {
     "optims": {},  # per network: overrides of `optim`
     "schedule": {"kind": "cosine", "warmup": 0, "min_lr": 0.1, "every": 1000, "gamma": 0.5},
     "phases": None,
-    "train": {"steps": 1000, "batch": 32, "ckpt_every": 250, "log_every": 10, "grad_clip": None, "amp": True},
-    "eval": {"every": 0, "val_batches": 4, "samples": True, "size": 256, "temperature": 0.38},
+    "train": {"steps": 1000, "batch": 32, "ckpt_every": 250, "log_every": 10, "keep_every": 0, "grad_clip": None,
+              "amp": True},
+    # eval.photos: score "samples" (data/samples) or the first eval.n "val" photos of the training source
+    # (selection by score must not look at the evaluation samples); eval.semantic adds semantic agreement
+    "eval": {"every": 0, "val_batches": 4, "samples": True, "size": 256, "temperature": 0.38, "photos": "samples",
+             "n": 48, "semantic": False},
     "budgets": {},
 }
 TRAIN_PROFILES = ("quick", "full")
@@ -78,17 +86,32 @@ def resolve_config_path(config: str | os.PathLike) -> Path:
     raise ColorkitError("no such config (give a path or a name from configs/)", path=config)
 
 
-def _read(config: str | os.PathLike | dict) -> tuple[dict, str]:
+def _read(config: str | os.PathLike | dict, seen: tuple = ()) -> tuple[dict, str]:
+    """(raw mapping, stem) of a config; ``base: OTHER`` makes it OTHER's mapping with this one merged over it
+    (its ``name`` is not inherited), so a variant names only what it changes."""
     if isinstance(config, dict):
-        return config, "model"
-    path = resolve_config_path(config)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ColorkitError(f"not valid YAML ({e})", path=path) from None
-    if not isinstance(raw, dict):
-        raise ColorkitError("a config must be a YAML mapping", path=path)
-    return raw, path.stem
+        raw, stem, path = config, "model", None
+    else:
+        path = resolve_config_path(config)
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise ColorkitError(f"not valid YAML ({e})", path=path) from None
+        if not isinstance(raw, dict):
+            raise ColorkitError("a config must be a YAML mapping", path=path)
+        stem = path.stem
+    if raw.get("base"):
+        here = (*seen, str(path.resolve()) if path is not None else stem)
+        if str(resolve_config_path(raw["base"]).resolve()) in here:
+            raise ColorkitError(f"config bases form a loop: {' -> '.join([*here, str(raw['base'])])}", path=path)
+        parent, _ = _read(raw["base"], here)
+        parent = {k: v for k, v in parent.items() if k != "name"}
+        if "phases" in raw:  # a phase list is a program: a variant that gives one replaces the base's
+            parent.pop("phases", None)
+            for budget in (parent.get("budgets") or {}).values():
+                (budget or {}).pop("phases", None)
+        raw = merge(parent, {k: v for k, v in raw.items() if k != "base"})
+    return raw, stem
 
 
 def network_configs(cfg: dict) -> dict[str, dict]:
@@ -118,6 +141,11 @@ def load_config(config: str | os.PathLike | dict, profile: str = "full") -> dict
             raise ColorkitError(f"config {name}: train.{key} must be a positive integer, got {t[key]!r}")
     if t["ckpt_every"] % t["log_every"]:
         raise ColorkitError(f"config {name}: train.ckpt_every must be a multiple of train.log_every")
+    if not isinstance(t["keep_every"], int) or t["keep_every"] < 0:
+        raise ColorkitError(f"config {name}: train.keep_every must be 0 (off) or a positive integer, "
+                            f"got {t['keep_every']!r}")
+    if cfg["eval"]["photos"] not in ("samples", "val"):
+        raise ColorkitError(f"config {name}: eval.photos must be samples or val, not {cfg['eval']['photos']!r}")
     cfg["phases"] = expand_phases(cfg)
     t["steps"] = sum(p["steps"] for p in cfg["phases"])
     return cfg

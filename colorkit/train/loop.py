@@ -18,7 +18,11 @@ What the loop owns (a method only takes steps, see :mod:`colorkit.methods.base`)
 5. the log (rows keyed by name), evaluation (validation loss, and whatever
    ``score(nets, cfg, device)`` returns — the caller passes the sample
    scoring in, as this layer does not know about inference), and atomic
-   checkpoints every ``train.ckpt_every`` steps and at the end of every phase.
+   checkpoints every ``train.ckpt_every`` steps and at the end of every phase;
+   with ``train.keep_every`` also a kept *snapshot* every so many steps
+   (``snapshots/step_NNNNNN.pt``, the small fp16 inference file of
+   :func:`colorkit.checkpoint.export`), the candidates of a selection by score
+   (:mod:`colorkit.train.select`, as seed 000 keeps one model per epoch).
 
 A checkpoint holds everything needed to continue (weights, optimiser states,
 RNG states, the phase and step, the batches drawn from the stream), so
@@ -138,7 +142,8 @@ class Run:
         random.seed(cfg["seed"])
         self.raw = {name: build_model(mc).to(dev) for name, mc in network_configs(cfg).items()}
         for name, src in (cfg["init"] or {}).items() if ck is None else ():
-            self.raw[name].load_state_dict(checkpoint.weights(src, name))
+            if src:  # a budget may switch an init off with null (a quick model of another shape)
+                self.raw[name].load_state_dict(checkpoint.weights(src, name))
         if dev.type == "cuda":
             self.raw = {n: distributed.sync_batchnorm(m, world, dev).to(memory_format=torch.channels_last)
                         for n, m in self.raw.items()}
@@ -217,6 +222,18 @@ class Run:
             "log": self.log, "eval": self.evals, "params": self.params, "torch": str(torch.__version__),
             "device": device_description(self.dev, self.world.size), "world_size": self.world.size}, self.path)
 
+    def snapshot(self, ctx) -> Path | None:
+        """Keep the networks as they are now: ``snapshots/step_NNNNNN.pt`` (fp16, with log and json; rank 0 only)."""
+        if not self.world.main:
+            return None
+        ck = {"name": self.cfg["name"], "method": ctx.phase["method"], "profile": self.cfg["profile"],
+              "config": self.cfg, "models": {n: m.state_dict() for n, m in self.raw.items()}, "step": self.step,
+              "phase": ctx.phase["name"], "wall": self.wall(), "manifest_hash": self.manifest,
+              "eval": self.evals if self.evals.get("step") == self.step else {}, "log": self.log,
+              "params": self.params, "torch": str(torch.__version__),
+              "device": device_description(self.dev, self.world.size), "world_size": self.world.size}
+        return checkpoint.export(ck, self.dir / "snapshots" / f"step_{self.step:06d}.pt")
+
     def wall(self) -> float:
         return self.wall0 + time.perf_counter() - self.t0
 
@@ -293,6 +310,8 @@ class Run:
                     self.log_evals()
                 if self.step % t["ckpt_every"] == 0 or last:
                     self.save(ctx)
+                if t.get("keep_every") and self.step % t["keep_every"] == 0:
+                    self.snapshot(ctx)
             if self.phase_done >= phase["steps"]:
                 self.phase_i, self.phase_done, self.ck = self.phase_i + 1, 0, None
 
@@ -312,6 +331,8 @@ def train(config, profile: str = "full", resume: bool = False, data=None, out=No
     ``score(nets, cfg, device) -> dict``: numbers to record at evaluation time.
     """
     cfg = load_config(config, profile)
+    if data is not None and not isinstance(data, Dataset):  # the config records the folder it trained on
+        cfg["data"].update(source="folder", folder=str(data))
     steps = cfg["train"]["steps"]
     world, dev = distributed.setup(device)
     run = Path(out) if out is not None else run_dir_for(cfg)
@@ -329,7 +350,7 @@ def train(config, profile: str = "full", resume: bool = False, data=None, out=No
             if world.main:
                 print(f"{cfg['name']}: found a finished run ({ck['step']} steps) in {run}")
                 if export_to is not None:
-                    checkpoint.export(ck, Path(export_to) / f"{cfg['name']}.pt")
+                    export_run(run, export_to)
             distributed.teardown(world)
             return ckpt_path
     r = Run(cfg, run, ck, world, dev, data, progress, score)
@@ -338,6 +359,8 @@ def train(config, profile: str = "full", resume: bool = False, data=None, out=No
         if ck is None:
             for stale in ("checkpoint.pt", "log.csv"):
                 (run / stale).unlink(missing_ok=True)
+            for stale in (run / "snapshots").glob("step_*"):  # a fresh run's snapshots are its own
+                stale.unlink()
         atomic_write(run / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
     end = steps if stop_at is None else min(steps, int(stop_at))
     bar = tqdm(total=steps, initial=r.step, desc=cfg["name"], unit="step", disable=not (progress and world.main),
@@ -348,9 +371,22 @@ def train(config, profile: str = "full", resume: bool = False, data=None, out=No
         bar.close()
     distributed.barrier(world)
     if world.main and export_to is not None and end >= steps:  # finished, not a run stopped short
-        checkpoint.export(ckpt_path, Path(export_to) / f"{cfg['name']}.pt")
+        export_run(run, export_to)
     distributed.teardown(world)
     return ckpt_path
+
+
+def export_run(run: Path, export_to) -> Path:
+    """Export a finished run as ``export_to/NAME.pt``: the snapshot its selection rule chooses when the run
+    kept scored snapshots (``train.keep_every`` with ``eval.semantic``; :mod:`colorkit.train.select`),
+    else its last state."""
+    from colorkit.train import select
+
+    run = Path(run)
+    if (run / "snapshots").is_dir() and select.snapshot_scores(run):
+        return select.export_selected(run, export_to)
+    ck = checkpoint.load(run / "checkpoint.pt")
+    return checkpoint.export(ck, Path(export_to) / f"{ck['name']}.pt")
 
 
 def count_trainable(cfg: dict) -> dict[str, int]:
