@@ -15,19 +15,15 @@ missing.
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
-from colorkit import data, quantize
-from colorkit.color import image_to_tensor, rgb_to_lab
 from colorkit.data.samples import load_samples
-from colorkit.errors import ColorkitError
-from colorkit.infer import Colorizer
-from colorkit.metrics import colorfulness, evaluate_images, grey_baseline, metric_table, write_table
+from colorkit.infer import Colorizer, training_scorer, validation_images  # noqa: F401 (re-exported)
+from colorkit.metrics import evaluate_images, grey_baseline, metric_table, write_table
+from colorkit.metrics.reference import rebalance_reference, training_prior  # noqa: F401 (re-exported)
 from colorkit.paths import SAMPLES_DIR
 
 
@@ -38,27 +34,6 @@ def sample_images(folder=None, missing_ok: bool = False) -> list[tuple[str, np.n
     folder without suffix.
     """
     return load_samples(folder if folder is not None else SAMPLES_DIR, missing_ok=missing_ok)
-
-
-@functools.lru_cache(maxsize=1)
-def training_prior(step: float = 10) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """(bins (Q, 2), prior (Q,)) from the committed ab histogram, or None if it is not there."""
-    try:
-        hist = data.load_ab_hist()[0]
-    except (ColorkitError, OSError):
-        return None
-    bins = quantize.gamut_bins(step)
-    return bins, quantize.empirical_prior(hist, bins, sigma=5.0)
-
-
-def rebalance_reference(trues: list[np.ndarray], step: float = 10) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """(bins, prior, source) for the rebalanced AuC: the training prior, else the samples' own."""
-    ref = training_prior(step)
-    if ref is not None:
-        return ref[0], ref[1], "training photos"
-    bins = quantize.gamut_bins(step)
-    ab = torch.cat([rgb_to_lab(image_to_tensor(t))[:, 1:].flatten(2) for t in trues], 2)[..., None]  # (1, 2, P, 1)
-    return bins, quantize.prior_from_ab(ab, bins, sigma=5.0), "evaluation samples"
 
 
 def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: int = 256, temperature: float = 0.38,
@@ -74,49 +49,6 @@ def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: i
     preds = [colorizer.colorize(img, temperature=temperature, size=size)
              for img in tqdm(trues, desc=colorizer.name, leave=False, disable=not progress)]
     return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
-
-
-@functools.lru_cache(maxsize=2)
-def validation_images(n: int = 48, side: int = 256, folder: str | None = None) -> list[tuple[str, np.ndarray]]:
-    """``(name, uint8 RGB)`` of the first ``n`` validation photos of the photo set (or of a built ``folder``),
-    shrunk so the longer side is at most ``side``: photos no model trains on and the evaluation samples
-    are not among (the photo set excludes them and their near duplicates)."""
-    from PIL import Image
-
-    from colorkit.io import read_image
-
-    out = []
-    for path in data.load_manifest(from_dir=folder).paths("val")[:n]:
-        img = Image.fromarray(read_image(path))
-        img.thumbnail((side, side), Image.Resampling.LANCZOS)
-        out.append((Path(path).stem, np.asarray(img.convert("RGB"))))
-    return out
-
-
-def training_scorer(nets: dict, cfg: dict, device) -> dict:
-    """What the trainer records at evaluation time: the metric suite of network ``net``.
-
-    On the evaluation samples (``eval.photos: samples``, the default) or on the first
-    ``eval.n`` validation photos (``eval.photos: val``: what a selection among a run's
-    snapshots should look at, so the samples stay untouched by it); ``eval.semantic``
-    adds semantic agreement, and the originals' own colourfulness is recorded as
-    ``true_colorfulness``. Passed to :func:`colorkit.train.train` as ``score`` by
-    ``colorkit train`` (the trainer itself knows nothing of inference). An empty dict
-    when there are no photos to score.
-    """
-    ev = cfg["eval"]
-    if ev.get("photos", "samples") == "val":
-        folder = cfg["data"]["folder"] if cfg["data"]["source"] == "folder" else None
-        photos = validation_images(int(ev.get("n", 48)), int(ev["size"]), folder)
-    else:
-        photos = sample_images(missing_ok=True)
-    if not photos:
-        return {}
-    col = Colorizer.from_model(nets["net"], cfg, device=device)
-    row = evaluate_colorizer(col, photos, size=ev["size"], temperature=ev["temperature"], progress=False,
-                             semantic=bool(ev.get("semantic")))
-    row["true_colorfulness"] = float(np.mean([colorfulness(img) for _, img in photos]))
-    return row
 
 
 def evaluate_models(models: list, samples=None, out=None, size: int = 256, temperature: float = 0.38,

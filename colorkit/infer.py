@@ -24,6 +24,7 @@ colorkit checkpoint (training run or export) works too.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import sys
 from collections import OrderedDict
@@ -328,8 +329,6 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
             print(f"{name}: found a pretrained checkpoint, loading ({m.get('step')} steps, "
                   f"{float(m.get('wall') or 0) / 60:.0f} min of training)")
         return col
-    from colorkit.evaluate import training_scorer  # the run records its scores (GAN snapshots are chosen by them)
-
     ckpt = train(name, profile=profile, resume=(profile == "full"), device=device, progress=progress,
                  score=training_scorer)
     if any((ckpt.parent / "snapshots").glob("step_*.pt")):  # a run that keeps snapshots: the one its rule chooses
@@ -337,3 +336,53 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
 
         ckpt = select.export_selected(ckpt.parent, ckpt.parent / "selected")
     return Colorizer(ckpt, device=device)
+
+
+@functools.lru_cache(maxsize=2)
+def validation_images(n: int = 48, side: int = 256, folder: str | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(name, uint8 RGB)`` of the first ``n`` validation photos of the photo set (or of a built ``folder``),
+    shrunk so the longer side is at most ``side``: photos no model trains on and the evaluation samples
+    are not among (the photo set excludes them and their near duplicates)."""
+    from PIL import Image
+
+    from colorkit.data import load_manifest
+
+    out = []
+    for path in load_manifest(from_dir=folder).paths("val")[:n]:
+        img = Image.fromarray(read_image(path))
+        img.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out.append((Path(path).stem, np.asarray(img.convert("RGB"))))
+    return out
+
+
+def training_scorer(nets: dict, cfg: dict, device) -> dict:
+    """What the trainer records at evaluation time: the metric suite of network ``net``.
+
+    On the evaluation samples (``eval.photos: samples``, the default) or on the first
+    ``eval.n`` validation photos (``eval.photos: val``: what a selection among a run's
+    snapshots should look at, so the samples stay untouched by it); ``eval.semantic``
+    adds semantic agreement, and the originals' own colourfulness is recorded as
+    ``true_colorfulness``. Passed to :func:`colorkit.train.train` as ``score`` by
+    ``colorkit train`` (the trainer itself knows nothing of inference). An empty dict
+    when there are no photos to score.
+    """
+    ev = cfg["eval"]
+    if ev.get("photos", "samples") == "val":
+        folder = cfg["data"]["folder"] if cfg["data"]["source"] == "folder" else None
+        photos = validation_images(int(ev.get("n", 48)), int(ev["size"]), folder)
+    else:
+        from colorkit.data.samples import load_samples
+
+        photos = load_samples(missing_ok=True)
+    if not photos:
+        return {}
+    from colorkit.metrics import colorfulness, evaluate_images
+    from colorkit.metrics.reference import rebalance_reference
+
+    col = Colorizer.from_model(nets["net"], cfg, device=device)
+    trues = [img for _, img in photos]
+    bins, prior, _ = rebalance_reference(trues)
+    preds = [col.colorize(img, temperature=ev["temperature"], size=ev["size"]) for img in trues]
+    row = evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=bool(ev.get("semantic")))
+    row["true_colorfulness"] = float(np.mean([colorfulness(img) for img in trues]))
+    return row

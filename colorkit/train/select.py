@@ -121,6 +121,7 @@ def export_selected(run: str | os.PathLike, out_dir: str | os.PathLike, burn_in:
     snap["extra"] = {**(snap.get("extra") or {}), "selection": {
         "rule": RULE.format(burn_in=burn_in), "burn_in": burn_in, "chosen_step": best["step"],
         "run_steps": int(full["step"]) if full is not None else max(r["step"] for r in rows),
+        "run_wall": float(full["wall"]) if full is not None else None,
         "scores": [{"step": r["step"], "score": r["score"], "semantic_top1": r.get("semantic_top1"),
                     "colorfulness": r.get("colorfulness"), "true_colorfulness": r.get("true_colorfulness"),
                     "false_colour": r.get("false_colour"), "psnr": r.get("psnr")} for r in rows]}}
