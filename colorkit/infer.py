@@ -332,9 +332,9 @@ def model_for_profile(name: str, profile: str = "pretrained", device=None, progr
     ckpt = train(name, profile=profile, resume=(profile == "full"), device=device, progress=progress,
                  score=training_scorer)
     if any((ckpt.parent / "snapshots").glob("step_*.pt")):  # a run that keeps snapshots: the one its rule chooses
-        from colorkit.train import select
+        from colorkit.train.loop import export_run
 
-        ckpt = select.export_selected(ckpt.parent, ckpt.parent / "selected")
+        ckpt = export_run(ckpt.parent, ckpt.parent / "selected")
     return Colorizer(ckpt, device=device)
 
 

@@ -211,27 +211,27 @@ class Run:
         """An atomic checkpoint of everything needed to continue (rank 0 only)."""
         if not self.world.main:
             return
-        cfg, phase = self.cfg, ctx.phase
         checkpoint.save({
-            "format": "colorkit-train-2", "name": cfg["name"], "method": phase["method"], "profile": cfg["profile"],
-            "config": cfg, "models": {n: m.state_dict() for n, m in self.raw.items()},
+            "format": "colorkit-train-2", **self.state(ctx),
             "optims": {n: o.state_dict() for n, o in ctx.optims.items()},
             "scalers": {n: s.state_dict() for n, s in ctx.scalers.items()},
-            "step": self.step, "phase": phase["name"], "phase_index": self.phase_i, "phase_step": self.phase_done,
-            "drawn": self.drawn, "wall": self.wall(), "manifest_hash": self.manifest, "rng": rng_state(),
-            "log": self.log, "eval": self.evals, "params": self.params, "torch": str(torch.__version__),
-            "device": device_description(self.dev, self.world.size), "world_size": self.world.size}, self.path)
+            "phase_index": self.phase_i, "phase_step": self.phase_done, "drawn": self.drawn, "rng": rng_state(),
+            "eval": self.evals}, self.path)
+
+    def state(self, ctx) -> dict:
+        """The networks and the metadata every saved file carries (a checkpoint adds what resuming needs)."""
+        cfg = self.cfg
+        return {"name": cfg["name"], "method": ctx.phase["method"], "profile": cfg["profile"], "config": cfg,
+                "models": {n: m.state_dict() for n, m in self.raw.items()}, "step": self.step,
+                "phase": ctx.phase["name"], "wall": self.wall(), "manifest_hash": self.manifest, "log": self.log,
+                "params": self.params, "torch": str(torch.__version__),
+                "device": device_description(self.dev, self.world.size), "world_size": self.world.size}
 
     def snapshot(self, ctx) -> Path | None:
         """Keep the networks as they are now: ``snapshots/step_NNNNNN.pt`` (fp16, with log and json; rank 0 only)."""
         if not self.world.main:
             return None
-        ck = {"name": self.cfg["name"], "method": ctx.phase["method"], "profile": self.cfg["profile"],
-              "config": self.cfg, "models": {n: m.state_dict() for n, m in self.raw.items()}, "step": self.step,
-              "phase": ctx.phase["name"], "wall": self.wall(), "manifest_hash": self.manifest,
-              "eval": self.evals if self.evals.get("step") == self.step else {}, "log": self.log,
-              "params": self.params, "torch": str(torch.__version__),
-              "device": device_description(self.dev, self.world.size), "world_size": self.world.size}
+        ck = {**self.state(ctx), "eval": self.evals if self.evals.get("step") == self.step else {}}
         return checkpoint.export(ck, self.dir / "snapshots" / f"step_{self.step:06d}.pt")
 
     def wall(self) -> float:

@@ -31,7 +31,6 @@ ratio at 1 means a garish model earns nothing over a faithful one.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from pathlib import Path
@@ -56,31 +55,21 @@ def score(row: dict) -> float:
     return sem * min(1.0, col / ref)
 
 
-def _read_csv(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return [{k: (float(v) if v not in ("",) and k != "phase" else v) for k, v in r.items()}
-                for r in csv.DictReader(f)]
-
-
 def snapshot_scores(source: str | os.PathLike | list[dict], steps: list[int] | None = None) -> list[dict]:
     """One row per scored snapshot: ``step``, ``phase``, the ``eval_*`` numbers and ``score``.
 
-    ``source``: a run folder (its ``log.csv`` and ``snapshots/``), a model name or ``.log.csv``
-    path, or log rows. A run folder limits the rows to the steps that have a snapshot file;
-    ``steps`` limits them explicitly.
+    ``source``: a run folder (the log of its ``checkpoint.pt``, and its ``snapshots/``), a
+    checkpoint or model name, or log rows. A run folder limits the rows to the steps that have a
+    snapshot file; ``steps`` limits them explicitly.
     """
     if isinstance(source, list):
         rows = source
     else:
         p = Path(source)
         if p.is_dir():
-            if not (p / "log.csv").exists():
-                raise ColorkitError("no log.csv in this run folder (has it been trained?)", path=p)
-            rows = _read_csv(p / "log.csv")
+            rows = checkpoint.read_log(p / "checkpoint.pt")
             if steps is None:
                 steps = sorted(int(s.stem.split("_")[1]) for s in (p / "snapshots").glob("step_*.pt"))
-        elif p.suffix == ".csv":
-            rows = _read_csv(p)
         else:
             rows = checkpoint.read_log(source)
     out = []
@@ -116,12 +105,11 @@ def export_selected(run: str | os.PathLike, out_dir: str | os.PathLike, burn_in:
     rows = snapshot_scores(run)
     best = select(rows, burn_in)
     snap = checkpoint.load(run / "snapshots" / f"step_{best['step']:06d}.pt")
-    full = checkpoint.load(run / "checkpoint.pt") if (run / "checkpoint.pt").exists() else None
-    snap["log"] = checkpoint.log_rows(full) if full is not None else _read_csv(run / "log.csv")
+    full = checkpoint.load(run / "checkpoint.pt")
+    snap["log"] = checkpoint.log_rows(full)
     snap["extra"] = {**(snap.get("extra") or {}), "selection": {
         "rule": RULE.format(burn_in=burn_in), "burn_in": burn_in, "chosen_step": best["step"],
-        "run_steps": int(full["step"]) if full is not None else max(r["step"] for r in rows),
-        "run_wall": float(full["wall"]) if full is not None else None,
+        "run_steps": int(full["step"]), "run_wall": float(full["wall"]),
         "scores": [{"step": r["step"], "score": r["score"], "semantic_top1": r.get("semantic_top1"),
                     "colorfulness": r.get("colorfulness"), "true_colorfulness": r.get("true_colorfulness"),
                     "false_colour": r.get("false_colour"), "psnr": r.get("psnr")} for r in rows]}}
