@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     args = cmd_parser.parse_args(argv[1:])
     try:
         if name == "train":  # the trainer (layer 4) is handed the sample scoring of layer 5
-            from colorkit.evaluate import training_scorer
+            from colorkit.evaluate import snapshot_strip, training_scorer
 
-            return int(module.run_cli(args, score=training_scorer, module="colorkit.cli") or 0)
+            return int(module.run_cli(args, score=training_scorer, module="colorkit.cli", strip=snapshot_strip) or 0)
         return int(module.run_cli(args) or 0)
     except ColorkitError as exc:
         print(f"colorkit {name}: error: {exc}", file=sys.stderr)

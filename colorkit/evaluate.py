@@ -15,12 +15,19 @@ missing.
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from colorkit.data.samples import load_samples
+from colorkit.errors import ColorkitError
 from colorkit.infer import Colorizer, training_scorer, validation_images  # noqa: F401 (re-exported)
 from colorkit.metrics import evaluate_images, grey_baseline, metric_table, write_table
 from colorkit.metrics.reference import rebalance_reference, training_prior  # noqa: F401 (re-exported)
@@ -70,6 +77,153 @@ def evaluate_models(models: list, samples=None, out=None, size: int = 256, tempe
         if progress:
             print(f"rebalanced AuC prior: {source}; wrote {out / 'metrics.csv'} and {out / 'metrics.md'}")
     return rows
+
+
+def snapshot_strip(run, out=None, n: int = 5, size: int = 256, thumb: int = 128, progress: bool = True) -> Path:
+    """Every kept snapshot of training run folder ``run`` on ``n`` of the validation photos it was scored on
+    (evenly spread over the first ``eval.n``), as one JPEG.
+
+    Rows are photos; the first column is the original, then one column per snapshot in step order
+    (each cell the centre square of the colorization, ``thumb`` px). Next to it, ``.json`` lists the
+    photos, the steps and ``thumb``. The snapshots themselves are not committed (a few MB each), so
+    this is how a reader sees what the inflection rule saw. ``out`` defaults to
+    ``data/checkpoints/NAME.strip.jpg``. Returns the JPEG's path.
+    """
+    import json
+
+    from PIL import Image
+
+    from colorkit import checkpoint
+    from colorkit.io import atomic_write
+    from colorkit.paths import CHECKPOINTS_DIR
+
+    run = Path(run)
+    snaps = sorted((run / "snapshots").glob("step_*.pt"))
+    if not snaps:
+        raise ColorkitError("no snapshots in this run folder (train.keep_every)", path=run)
+    ck = checkpoint.load(run / "checkpoint.pt")
+    name = ck["name"]
+    out = Path(out) if out is not None else CHECKPOINTS_DIR / f"{name}.strip.jpg"
+    cfg = ck.get("config") or {}
+    scored = validation_images((cfg.get("eval") or {}).get("n", n), folder=(cfg.get("data") or {}).get("folder"))
+    photos = [scored[i] for i in sorted({round(k * len(scored) / n) for k in range(n)} & set(range(len(scored))))]
+
+    def square(rgb):
+        h, w = rgb.shape[:2]
+        s = min(h, w)
+        crop = rgb[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+        return np.asarray(Image.fromarray(crop).resize((thumb, thumb), Image.Resampling.LANCZOS))
+
+    columns = [[square(img) for _, img in photos]]
+    for snap in tqdm(snaps, desc=f"{name} snapshots", disable=not progress):
+        col = Colorizer(snap)
+        columns.append([square(col.colorize(img, size=size)) for _, img in photos])
+    grid = np.concatenate([np.concatenate(col, 0) for col in columns], 1)
+    buf = io.BytesIO()
+    Image.fromarray(grid).save(buf, format="JPEG", quality=88)
+    atomic_write(out, buf.getvalue())
+    steps = [int(p.stem.split("_")[1]) for p in snaps]
+    info = {"run": name, "photos": [p for p, _ in photos], "steps": steps, "thumb": thumb, "size": size}
+    atomic_write(out.with_suffix(".json"), json.dumps(info, indent=1) + "\n")
+    return out
+
+
+_RENDER_CHILD = """
+import gc, json, resource, sys, time
+import numpy as np, torch
+
+
+# this process's peak resident set: VmHWM, which a fork + exec starts afresh (ru_maxrss keeps the parent's)
+def peak_mb():
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak():  # Linux >= 4.0: writing 5 to clear_refs sets VmHWM back to the current resident set
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def photo(H, W):  # smooth gradients + noise, made 32 rows at a time (no full-size float temporaries)
+    img, rng = np.empty((H, W, 3), np.uint8), np.random.default_rng(0)
+    x, c = np.linspace(0, 1, W, dtype=np.float32)[None, :, None], np.arange(3, dtype=np.float32)
+    for r0 in range(0, H, 32):
+        y = np.linspace(r0 / H, (r0 + 32) / H, 32, dtype=np.float32)[: H - r0, None, None]
+        v = 127 + 100 * np.sin(6 * x + 3 * c) * np.cos(4 * y + c)
+        img[r0:r0 + 32] = np.clip(v + rng.normal(0, 6, v.shape).astype(np.float32), 0, 255)
+    return img
+
+
+points, threads = json.loads(sys.argv[1]), int(sys.argv[2])
+torch.set_num_threads(threads)
+from colorkit.infer import DEFAULT_MODEL, Colorizer
+
+try:
+    import ctypes
+    trim = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):
+    trim = None
+col = Colorizer(DEFAULT_MODEL, device="cpu")
+for i, (H, W, rf, rows) in enumerate(points):
+    img = photo(H, W)
+    col.strip_rows = rows or None
+    if i and not reset_peak():
+        raise SystemExit("cannot reset this process's peak memory (/proc/self/clear_refs): one point per process")
+    before = peak_mb()
+    t = time.perf_counter()
+    out = col.colorize(img, render_factor=rf)
+    seconds = time.perf_counter() - t
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "before_mb": before}), flush=True)
+    del img, out
+    gc.collect()
+    if trim is not None:
+        trim(0)  # hand the freed heap back to the system, so that the next point starts from what it needs
+"""
+
+
+def photo_shape(megapixels: float) -> tuple[int, int]:
+    """(H, W) of a 3:2 landscape photo of about ``megapixels``: 24 -> 4000 x 6000."""
+    h = round(math.sqrt(megapixels * 1e6 / 1.5))
+    return h, round(1.5 * h)
+
+
+def render_costs(points: list[tuple[float, int]], streamed: bool = True, threads: int = 1) -> list[dict]:
+    """Time and peak memory of ``colorize`` with the default model at each (megapixels, render factor) of
+    ``points``, on synthetic photos, all in one fresh process (one model load); one dict per point:
+    ``seconds``, ``peak_mb`` (the process's peak resident memory during that call, which includes Python,
+    torch, the model and the photo), ``before_mb`` (the resident memory just before it) and what was measured.
+
+    The peak is the child's ``VmHWM`` (Linux), set back to the current size before each call (``clear_refs``);
+    ``ru_maxrss`` would not do: a forked child inherits its parent's high-water mark. ``streamed=False``
+    runs the whole-image path (``Colorizer.strip_rows = None``), the reference.
+    """
+    rows = Colorizer.strip_rows if streamed else 0
+    shapes = [photo_shape(mp) for mp, _ in points]
+    spec = json.dumps([[h, w, int(rf), rows] for (h, w), (_, rf) in zip(shapes, points)])
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    r = subprocess.run([sys.executable, "-c", _RENDER_CHILD, spec, str(threads)],
+                       capture_output=True, text=True, env=env, timeout=1800)
+    if r.returncode != 0:
+        raise ColorkitError(f"render_costs: measuring {points} failed:\n{r.stderr[-2000:]}")
+    out = []
+    for (mp, rf), (h, w), line in zip(points, shapes, r.stdout.strip().splitlines()[-len(points):]):
+        row = json.loads(line)
+        out.append({"threads": threads, "megapixels": mp, "height": h, "width": w, "render_factor": rf,
+                    "working_side": 16 * rf, "path": "streamed" if streamed else "whole", "strip_rows": rows or "",
+                    **{k: round(v, 3 if k == "seconds" else 1) for k, v in row.items()}})
+    return out
+
+
+def render_cost(megapixels: float, rf: int, streamed: bool = True, threads: int = 1) -> dict:
+    """:func:`render_costs` of one point, alone in its fresh process (what ``benchmarks/render_bench.py`` runs)."""
+    return render_costs([(megapixels, rf)], streamed, threads)[0]
 
 
 def add_cli(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,8 @@
   (:func:`colorkit.quantize.soft_encode`), and each pixel is weighted by
   the rebalancing weight of its target's most likely bin.
 * GANs (pix2pix, WGAN-GP): the adversarial terms for a generator and a critic.
+* The perceptual (feature) loss of DeOldify's NoGAN (:class:`FeatureLoss`): a
+  frozen ImageNet VGG16 compares the colorized image with the original.
 
 All losses return a scalar tensor (the mean over pixels) and keep the graph.
 """
@@ -130,4 +132,73 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor,
 
 
 # --- perceptual (VGG16 feature) loss -----------------------------------------------------------
-# The feature loss used by NoGAN (DeOldify) belongs here; it is added with notebook 07.
+
+# DeOldify's layers: the activations just before the 3rd, 4th and 5th max-pool of VGG16, weighted 20, 70, 10.
+# In torchvision's vgg16().features the max-pools sit at 4, 9, 16, 23, 30, so these are relu3_3, relu4_3, relu5_3.
+FEATURE_LAYERS = {"relu3_3": 15, "relu4_3": 22, "relu5_3": 29}
+FEATURE_WEIGHTS = (20.0, 70.0, 10.0)
+
+
+class FeatureLoss(torch.nn.Module):
+    """DeOldify's perceptual loss (Antic 2019, after Johnson et al., ECCV 2016) on RGB images in [0, 1]::
+
+        loss = pixel_weight · |x − y|₁  +  Σ_k w_k · |φ_k(x) − φ_k(y)|₁ / mean φ_k(y)
+
+    φ_k: the ImageNet VGG16 activations before the 3rd, 4th and 5th max-pool
+    (:data:`FEATURE_LAYERS`: relu3_3, relu4_3, relu5_3), weights w = 20, 70, 10
+    (:data:`FEATURE_WEIGHTS`), the pixel term an L1 on RGB (DeOldify's ``base_loss``).
+
+    **What the plain VGG16 changes.** DeOldify uses ``vgg16_bn``, whose batch
+    norms keep every layer's activations at about unit scale, so its weights
+    20/70/10 balance layers of similar size. The VGG16 available offline here
+    (:func:`colorkit.backbones.vgg16_features`) has no batch norm: on photos in
+    the Caffe convention its relu3_3 activations average in the tens and
+    relu5_3's around one, so the raw L1s differ by more than 10x across layers.
+    Each layer's error is therefore divided by the target's mean activation
+    (a relative error, detached): the weights then mean what they mean in
+    DeOldify, and the loss is zero exactly when the features agree.
+
+    The network is frozen (eval mode, no gradients to its weights) and never
+    enters a state dict: a method holds it outside the networks it trains.
+    """
+
+    def __init__(self, weights=FEATURE_WEIGHTS, pixel_weight: float = 1.0, layers=FEATURE_LAYERS):
+        super().__init__()
+        from colorkit.backbones import freeze, vgg16_features
+
+        if len(weights) != len(layers):
+            raise ColorkitError(f"FeatureLoss: {len(layers)} layers need {len(layers)} weights, got {len(weights)}")
+        self.ids = list(layers.values())
+        self.names = list(layers)
+        self.weights = [float(w) for w in weights]
+        self.pixel_weight = float(pixel_weight)
+        self.vgg = freeze(vgg16_features()[: max(self.ids) + 1])
+
+    def train(self, mode: bool = True):  # the VGG stays in eval mode whatever its owner does
+        super().train(mode)
+        self.vgg.eval()
+        return self
+
+    def features(self, rgb01: torch.Tensor) -> list[torch.Tensor]:
+        """The activations of :data:`FEATURE_LAYERS` for RGB (N, 3, H, W) in [0, 1]."""
+        from colorkit.backbones import vgg_input
+
+        out, x = [], vgg_input(rgb01)
+        for i, layer in enumerate(self.vgg):
+            x = layer(x)
+            if i in self.ids:
+                out.append(x)
+        return out
+
+    def parts(self, pred_rgb: torch.Tensor, true_rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The weighted terms: ``pixel`` and one per layer (``relu3_3`` ...); their sum is the loss."""
+        _same_shape(pred_rgb, true_rgb, "FeatureLoss")
+        with torch.no_grad():
+            target = self.features(true_rgb)
+        terms = {"pixel": self.pixel_weight * F.l1_loss(pred_rgb.float(), true_rgb.float())}
+        for name, w, f, t in zip(self.names, self.weights, self.features(pred_rgb), target):
+            terms[name] = w * F.l1_loss(f, t) / t.mean().clamp_min(1e-6)
+        return terms
+
+    def forward(self, pred_rgb: torch.Tensor, true_rgb: torch.Tensor) -> torch.Tensor:
+        return sum(self.parts(pred_rgb, true_rgb).values())

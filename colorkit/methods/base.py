@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from colorkit.color import SPACES
+from colorkit.color import SPACES, merge_space
 from colorkit.data.crops import ColorCrops
 
 
@@ -140,6 +140,14 @@ def match_size(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     if x.shape[-2:] == out.shape[-2:]:
         return x
     return torch.nn.functional.interpolate(x, size=out.shape[-2:], mode="area")
+
+
+def rgb_of(luma: torch.Tensor, chroma: torch.Tensor, space: str) -> torch.Tensor:
+    """sRGB (N, 3, H, W) in [0, 1] of a batch's luma and (predicted or true) chroma, differentiable.
+
+    Chroma at a smaller size is upsampled to the luma's first; colours outside sRGB are clipped.
+    """
+    return merge_space(luma.float(), upsample_to(chroma.float(), luma), space).clamp(0.0, 1.0)
 
 
 def upsample_to(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:

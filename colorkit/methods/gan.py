@@ -17,7 +17,13 @@ trained to fool it while staying close to the true colours::
 - ``real_label``: the critic's target for real pairs (one-sided label
   smoothing, Salimans et al. 2016: seed 000 uses 0.9);
 - ``critic_steps``: critic updates per generator update (WGAN uses 5), each on
-  a fresh batch from the stream.
+  a fresh batch from the stream;
+- ``kind: feature``: the generator's reconstruction term is DeOldify's
+  perceptual loss (:class:`colorkit.losses.FeatureLoss`) instead of
+  ``l1_weight`` · L1, and the adversarial term is weighted ``adv_weight``
+  (DeOldify's NoGAN: feature loss 1, adversarial 1.5)::
+
+    generator: adv_weight · gan(D(L, G(L)), real) + FeatureLoss(rgb(L, G(L)), rgb(L, ab_true))
 
 Which networks learn is the phase's business: a phase that trains only
 ``critic`` pretrains it on the (frozen) generator's outputs (DeOldify's NoGAN,
@@ -35,8 +41,10 @@ from colorkit import losses
 from colorkit.color import CHROMA_SCALE
 from colorkit.errors import ColorkitError
 from colorkit.methods.base import Context, Method, upsample_to
+from colorkit.methods.supervised import feature_loss, perceptual
 
-DEFAULTS = {"gan": "vanilla", "l1_weight": 100.0, "real_label": 1.0, "critic_steps": 1, "gp_weight": 10.0}
+DEFAULTS = {"gan": "vanilla", "l1_weight": 100.0, "real_label": 1.0, "critic_steps": 1, "gp_weight": 10.0,
+            "adv_weight": 1.0}
 
 
 class GAN(Method):
@@ -54,6 +62,8 @@ class GAN(Method):
         if int(opts["critic_steps"]) < 1:
             raise ColorkitError(f"loss.critic_steps must be at least 1, not {opts['critic_steps']!r}")
         ctx.extra["gan"] = opts
+        if ctx.loss.get("kind") == "feature" and ctx.trains("net"):
+            ctx.extra["feature"] = feature_loss(ctx)
 
     def generate(self, nets: dict, ctx: Context, luma: torch.Tensor) -> torch.Tensor:
         """G(luma) at the batch's full size (N, 2, H, W)."""
@@ -95,7 +105,11 @@ class GAN(Method):
         with ctx.autocast():
             adv = losses.gan_loss(nets["critic"](luma, fake), True, o["gan"])
         logs["adv"] = adv.item()
-        return adv + float(o["l1_weight"]) * l1, logs
+        if "feature" in ctx.extra:
+            rec = perceptual(ctx, luma, fake, real, logs)
+        else:
+            rec = float(o["l1_weight"]) * l1
+        return float(o["adv_weight"]) * adv + rec, logs
 
     def step(self, batch: dict, nets: dict, ctx: Context) -> dict:
         logs = {}

@@ -12,7 +12,12 @@ decides which loss applies:
   its 5 nearest bins (Gaussian, sigma 5 ab units, or the same share of the
   chroma range in YUV), each pixel weighted by the class
   rebalancing weight ``w ∝ ((1 - λ) p̃ + λ / Q)⁻¹`` of its bin when
-  ``loss.rebalance: λ`` is set (notebook 04).
+  ``loss.rebalance: λ`` is set (notebook 04);
+- a regression head with ``loss.kind: feature`` is trained with DeOldify's
+  perceptual loss (:class:`colorkit.losses.FeatureLoss`: pixel L1 plus VGG16
+  relu3_3/4_3/5_3 differences weighted 20/70/10) between the RGB image made of
+  the batch's luma with the predicted chroma and the original (NoGAN's first
+  phase, notebook 07); ``loss.feature_weights`` and ``loss.pixel_weight`` change it.
 
 A **palette** classifier (ColorUNet, Billaut et al. 2018; ``model.palette: n``,
 ``space: yuv``, notebook 05) picks its ``n`` classes at setup: the ``n`` most
@@ -35,7 +40,7 @@ import torch
 from colorkit import data, losses, quantize
 from colorkit.color import CHROMA_SCALE
 from colorkit.errors import ColorkitError
-from colorkit.methods.base import Context, Method, match_size
+from colorkit.methods.base import Context, Method, match_size, rgb_of
 
 REGRESSION_LOSSES = {"l2": losses.l2_loss, "l1": losses.l1_loss, "smooth_l1": losses.smooth_l1_loss}
 
@@ -55,6 +60,23 @@ def chroma_prior(train_set, bins: torch.Tensor, key: str, n: int = 512, sigma: f
 
 
 
+def feature_loss(ctx: Context) -> losses.FeatureLoss:
+    """The phase's :class:`colorkit.losses.FeatureLoss` (``loss.feature_weights``, ``loss.pixel_weight``)."""
+    return losses.FeatureLoss(weights=ctx.loss.get("feature_weights") or losses.FEATURE_WEIGHTS,
+                              pixel_weight=float(ctx.loss.get("pixel_weight", 1.0))).to(ctx.device)
+
+
+def perceptual(ctx: Context, luma: torch.Tensor, pred: torch.Tensor, true: torch.Tensor,
+               parts: dict | None = None) -> torch.Tensor:
+    """The feature loss between the RGB of (luma, predicted chroma) and of (luma, true chroma);
+    ``parts`` (a dict) receives each weighted term (``pixel``, ``relu3_3`` ...) as a number."""
+    space = ctx.cfg["space"]
+    terms = ctx.extra["feature"].parts(rgb_of(luma, pred, space), rgb_of(luma, true, space))
+    if parts is not None:
+        parts.update({f"feat_{k}": v.item() for k, v in terms.items()})
+    return sum(terms.values())
+
+
 class Supervised(Method):
     """L -> ab (or Y -> UV) with a regression or a classification loss, chosen by the head."""
 
@@ -66,8 +88,11 @@ class Supervised(Method):
         kind = ctx.loss["kind"]
         ctx.extra["weights"] = None
         if head.kind == "ab":
+            if kind == "feature":
+                ctx.extra["feature"] = feature_loss(ctx)
+                return
             if kind not in REGRESSION_LOSSES:
-                known = ", ".join(REGRESSION_LOSSES)
+                known = ", ".join([*REGRESSION_LOSSES, "feature"])
                 raise ColorkitError(f"a regression head needs loss.kind in {known}, not {kind!r}")
             ctx.extra["loss_fn"] = REGRESSION_LOSSES[kind]
             return
@@ -98,10 +123,12 @@ class Supervised(Method):
             ctx.extra["prior"] = prior
             ctx.extra["weights"] = quantize.rebalance_weights(prior, lam=float(lam)).to(ctx.device)
 
-    def loss(self, batch: dict, nets: dict, ctx: Context) -> torch.Tensor:
+    def loss(self, batch: dict, nets: dict, ctx: Context, parts: dict | None = None) -> torch.Tensor:
         luma, chroma = batch[ctx.luma], batch[ctx.chroma]
         with ctx.autocast():
             out = nets["net"](luma)
+        if "feature" in ctx.extra:
+            return perceptual(ctx, luma, out, chroma, parts)
         target = match_size(chroma, out)
         if "loss_fn" in ctx.extra:
             return ctx.extra["loss_fn"](out.float(), target)
@@ -112,9 +139,10 @@ class Supervised(Method):
         return losses.soft_ce_loss(out.float(), soft, ctx.extra["weights"])
 
     def step(self, batch: dict, nets: dict, ctx: Context) -> dict:
-        loss = self.loss(batch, nets, ctx)
+        parts: dict = {}
+        loss = self.loss(batch, nets, ctx, parts)
         ctx.update(loss, "net")
-        return {"loss": loss.item()}
+        return {"loss": loss.item(), **parts}
 
     def val_loss(self, batch: dict, nets: dict, ctx: Context) -> torch.Tensor:
         return self.loss(batch, nets, ctx)

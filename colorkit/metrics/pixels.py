@@ -11,7 +11,9 @@ Inputs as in :mod:`colorkit.metrics.inputs`.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -47,18 +49,32 @@ def ssim(pred_rgb, true_rgb):
 # --- AuC of the cumulative ab error ---------------------------------------------------------------
 
 
+_WEIGHTS_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+WEIGHTS_CACHE_SIZE = 64  # a notebook scores several models on the same truths: their weights are computed once
+
+
 def rebalanced_pixel_weights(true_ab, bins, prior) -> np.ndarray:
     """Per-pixel weights (N, H, W) for the rebalanced AuC: 1 / p[bin nearest the true ab].
 
-    Bins with p = 0 are given the smallest positive prior (a finite, large weight).
+    Bins with p = 0 are given the smallest positive prior (a finite, large weight). The weights
+    of the last :data:`WEIGHTS_CACHE_SIZE` (truth, bins, prior) are kept: scoring several models
+    against the same photos finds the nearest bins once.
     """
-    ab = torch.from_numpy(as_ab(true_ab, "rebalanced_pixel_weights")).float()
+    true_ab = as_ab(true_ab, "rebalanced_pixel_weights")
     p = torch.as_tensor(prior, dtype=torch.float64).flatten()
     if len(p) != len(bins) or (p < 0).any() or not (p > 0).any():
         raise ColorkitError(f"rebalanced_pixel_weights: prior must be non-negative with {len(bins)} entries, "
                             "one per bin")
-    p = torch.where(p > 0, p, p[p > 0].min())
-    return (1.0 / p)[nearest_bin(ab, bins)].numpy()
+    b = np.ascontiguousarray(torch.as_tensor(bins, dtype=torch.float32).numpy())
+    key = hashlib.sha1(np.ascontiguousarray(true_ab).tobytes() + str(true_ab.shape).encode()
+                       + b.tobytes() + p.numpy().tobytes()).hexdigest()
+    if key not in _WEIGHTS_CACHE:
+        p = torch.where(p > 0, p, p[p > 0].min())
+        _WEIGHTS_CACHE[key] = (1.0 / p)[nearest_bin(torch.from_numpy(true_ab).float(), bins)].numpy()
+        while len(_WEIGHTS_CACHE) > WEIGHTS_CACHE_SIZE:
+            _WEIGHTS_CACHE.popitem(last=False)
+    _WEIGHTS_CACHE.move_to_end(key)
+    return _WEIGHTS_CACHE[key].copy()
 
 
 def ab_error_histogram(pred_ab, true_ab, max_threshold: int = 150, weights=None) -> np.ndarray:

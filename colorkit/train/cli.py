@@ -49,7 +49,10 @@ def launch_torchrun(args: argparse.Namespace, module: str) -> int:
     return subprocess.call(cmd, env={**os.environ, "COLORKIT_NPROC_CHILD": "1"})
 
 
-def run_cli(args: argparse.Namespace, score: Callable | None = None, module: str = "colorkit.train") -> int:
+def run_cli(args: argparse.Namespace, score: Callable | None = None, module: str = "colorkit.train",
+            strip: Callable | None = None) -> int:
+    """``colorkit train``. ``score`` scores snapshots during training; ``strip(run, out)`` draws the kept
+    snapshots of a run exported by the inflection rule (both from layer 5, handed in by :mod:`colorkit.cli`)."""
     if args.nproc > 1 and not os.environ.get("COLORKIT_NPROC_CHILD") and "WORLD_SIZE" not in os.environ:
         return launch_torchrun(args, module)
     profile = args.profile or (os.environ.get("COLORKIT_PROFILE") if os.environ.get("COLORKIT_PROFILE")
@@ -67,8 +70,13 @@ def run_cli(args: argparse.Namespace, score: Callable | None = None, module: str
         print("  eval: " + ", ".join(f"{k} {v:.4g}" for k, v in ck["eval"].items() if isinstance(v, (int, float))))
     if args.export_to:
         out = os.path.join(args.export_to, ck["name"] + ".pt")
-        chosen = checkpoint.load(out).get("extra", {}) or {}
-        how = (f" (the snapshot of step {chosen['selection']['chosen_step']}, chosen by its score)"
-               if "selection" in chosen else "")
+        sel = (checkpoint.load(out).get("extra", {}) or {}).get("selection")
+        how = ""
+        if sel:
+            how = f" (the snapshot of step {sel['chosen_step']}, chosen by its " + (
+                "score)" if sel.get("kind", "score") == "score" else f"inflection rule: {sel['reason']})")
         print(f"  exported to {out}{how}")
+        if sel and sel.get("kind") == "inflection" and strip is not None:
+            drawn = strip(os.path.dirname(path), os.path.join(args.export_to, ck["name"] + ".strip.jpg"))
+            print(f"  snapshot strip: {drawn}")
     return 0

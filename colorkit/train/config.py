@@ -24,7 +24,9 @@ A phase may set ``method``, ``steps``, ``trainable`` (network names; default
 all), ``freeze`` (sub-modules kept fixed, e.g. ``net.encoder``), ``loss`` (over
 the config's) and ``optims`` (per network, over ``optim`` and ``optims``). An
 optimiser section holds ``lr``, ``betas``, ``weight_decay``, ``grad_clip`` and
-a ``schedule`` (over the config's ``schedule``), each restarting with its phase.
+a ``schedule`` (over the config's ``schedule``), each restarting with its phase;
+``keep_every`` and ``eval_every`` (over ``train.keep_every`` and ``eval.every``)
+keep and score snapshots in that phase only (NoGAN: often in its GAN phase).
 """
 
 from __future__ import annotations
@@ -58,13 +60,14 @@ DEFAULTS: dict = {
     "train": {"steps": 1000, "batch": 32, "ckpt_every": 250, "log_every": 10, "keep_every": 0, "grad_clip": None,
               "amp": True},
     # eval.photos: score "samples" (data/samples) or the first eval.n "val" photos of the training source
-    # (selection by score must not look at the evaluation samples); eval.semantic adds semantic agreement
+    # (selection by score must not look at the evaluation samples); eval.semantic adds semantic agreement;
+    # eval.select: how a run with scored snapshots picks the one it exports (colorkit.train.select)
     "eval": {"every": 0, "val_batches": 4, "samples": True, "size": 256, "temperature": 0.38, "photos": "samples",
-             "n": 48, "semantic": False},
+             "n": 48, "semantic": False, "select": "score"},
     "budgets": {},
 }
 TRAIN_PROFILES = ("quick", "full")
-PHASE_KEYS = {"method", "steps", "trainable", "freeze", "loss", "optims"}
+PHASE_KEYS = {"method", "steps", "trainable", "freeze", "loss", "optims", "keep_every", "eval_every"}
 
 
 def merge(base: dict, over: dict | None) -> dict:
@@ -144,6 +147,9 @@ def load_config(config: str | os.PathLike | dict, profile: str = "full") -> dict
     if not isinstance(t["keep_every"], int) or t["keep_every"] < 0:
         raise ColorkitError(f"config {name}: train.keep_every must be 0 (off) or a positive integer, "
                             f"got {t['keep_every']!r}")
+    if cfg["eval"]["select"] not in ("score", "inflection"):
+        raise ColorkitError(f"config {name}: eval.select must be score or inflection (colorkit.train.select), "
+                            f"not {cfg['eval']['select']!r}")
     if cfg["eval"]["photos"] not in ("samples", "val"):
         raise ColorkitError(f"config {name}: eval.photos must be samples or val, not {cfg['eval']['photos']!r}")
     cfg["phases"] = expand_phases(cfg)
@@ -184,9 +190,15 @@ def expand_phases(cfg: dict) -> list[dict]:
             o.setdefault("grad_clip", cfg["train"]["grad_clip"])
             lr_factor(0, o["schedule"], steps)  # a bad schedule fails now, not at the first step
             optims[n] = o
+        every = {}
+        for key, default in (("keep_every", cfg["train"]["keep_every"]), ("eval_every", cfg["eval"]["every"])):
+            every[key] = p.get(key, default)
+            if not isinstance(every[key], int) or every[key] < 0:
+                raise ColorkitError(f"config {name}: phase {pname!r}: {key} must be 0 (off) or a positive integer, "
+                                    f"got {every[key]!r}")
         out.append({"name": str(pname), "method": method, "steps": steps, "trainable": trainable,
                     "freeze": list(p.get("freeze") or []), "loss": merge(cfg["loss"], p.get("loss")),
-                    "optims": optims})
+                    "optims": optims, **every})
     return out
 
 

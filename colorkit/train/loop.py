@@ -304,13 +304,14 @@ class Run:
                     row = self.log_row(ctx, acc, n_acc, since, factors)
                     acc, n_acc, since = {}, 0, time.perf_counter()
                     bar.set_postfix(loss=f"{row.get('loss', float('nan')):.4g}", img_s=f"{row['img_s']:.0f}")
-                every = self.cfg["eval"]["every"]
+                every = phase.get("eval_every", self.cfg["eval"]["every"])
                 if ((every and self.step % every == 0) or self.step == t["steps"]) and self.world.main:
                     self.evals = {"step": self.step, **self.evaluate(method, ctx)}
                     self.log_evals()
                 if self.step % t["ckpt_every"] == 0 or last:
                     self.save(ctx)
-                if t.get("keep_every") and self.step % t["keep_every"] == 0:
+                keep = phase.get("keep_every", t.get("keep_every"))
+                if keep and self.step % keep == 0:
                     self.snapshot(ctx)
             if self.phase_done >= phase["steps"]:
                 self.phase_i, self.phase_done, self.ck = self.phase_i + 1, 0, None
@@ -378,13 +379,15 @@ def train(config, profile: str = "full", resume: bool = False, data=None, out=No
 
 def export_run(run: Path, export_to) -> Path:
     """Export a finished run as ``export_to/NAME.pt``: the snapshot its selection rule chooses when the run
-    kept scored snapshots (``train.keep_every`` with ``eval.semantic``; :mod:`colorkit.train.select`),
+    kept scored snapshots (``train.keep_every`` with ``eval.semantic``; ``eval.select`` names the rule of
+    :mod:`colorkit.train.select`),
     else its last state."""
     from colorkit.train import select
 
     run = Path(run)
     if (run / "snapshots").is_dir() and select.snapshot_scores(run):
-        return select.export_selected(run, export_to)
+        cfg = checkpoint.load(run / "checkpoint.pt").get("config") or {}
+        return select.export_selected(run, export_to, rule=(cfg.get("eval") or {}).get("select", "score"))
     ck = checkpoint.load(run / "checkpoint.pt")
     return checkpoint.export(ck, Path(export_to) / f"{ck['name']}.pt")
 

@@ -15,7 +15,9 @@ DOM contracts (CSS classes the notebooks' widgets carry):
 - 04_classification_313: ``colorkit-temperature-slider`` (a noUiSlider-based ipywidgets slider:
   FloatSlider or, as ``colorkit/widgets/temperature.py`` builds it, FloatLogSlider),
   ``colorkit-temperature-image`` (result image);
-- 05_colorunet_yuv: the same temperature slider and image, over ColorUNet's YUV palette.
+- 05_colorunet_yuv: the same temperature slider and image, over ColorUNet's YUV palette;
+- 07_nogan: ``colorkit-render-slider`` (IntSlider, render factor 7-45), ``colorkit-render-image`` (the photo
+  re-colorized at that factor), ``colorkit-render-caption`` (label; see ``colorkit/widgets/render_factor.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ NB01 = "01_color_spaces.ipynb"
 NB02 = "02_levin_baseline.ipynb"
 NB04 = "04_classification_313.ipynb"
 NB05 = "05_colorunet_yuv.ipynb"
+NB07 = "07_nogan.ipynb"
 
 
 def needs_notebook(name: str):
@@ -202,6 +205,33 @@ def test_05_palette_temperature_slider_both_ends(lab):
     """The same slider contract as 04, over ColorUNet's cached palette probabilities (decoded in YUV)."""
     open_and_run(lab, NB05)
     check_temperature(lab)
+    lab.screenshot()
+
+
+# ---------------------------------------------------------------- 07 · NoGAN, the render factor
+
+
+def check_render_factor(lab, timeout: float = 120) -> None:
+    slider, image = lab.widget("colorkit-render-slider"), lab.widget("colorkit-render-image")
+    caption = lab.widget("colorkit-render-caption")
+    ends = (1.05, -0.05) if handle_fraction(slider) < 0.5 else (-0.05, 1.05)
+    for end in ends:
+        _, value, _ = drag_and_check(lab, slider, image, end, "render-factor slider", timeout=timeout)
+        text = caption.inner_text()
+        side = 16 * int(value)
+        assert text.startswith(f"render factor {value}: the model saw {side} x {side} px"), (
+            f"{lab.notebook}: the caption does not follow the render-factor slider at {value}: {text!r}"
+        )
+        assert re.search(r"\d+\.\d\d s, memory \+\d+ MB", text), f"{lab.notebook}: no time and memory in {text!r}"
+        image.scroll_into_view_if_needed()
+        lab.screenshot("_" + ("max" if end > 0.5 else "min"))
+    lab.assert_no_callback_errors()
+
+
+@needs_notebook(NB07)
+def test_07_render_factor_slider_both_ends(lab):
+    open_and_run(lab, NB07)
+    check_render_factor(lab)
     lab.screenshot()
 
 
