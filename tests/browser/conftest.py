@@ -36,6 +36,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 from PIL import Image
@@ -457,16 +458,23 @@ class Lab:
         assert self.page.evaluate(_JS_WATCH_KERNEL, notebook), f"{notebook}: cannot watch its kernel"
         self.dismiss_toasts()
 
-    def open_repo_notebook(self, name: str, timeout: float = KERNEL_START_TIMEOUT) -> None:
+    def open_repo_notebook(self, name: str, timeout: float = KERNEL_START_TIMEOUT, keep=None) -> None:
         """Copy ``notebooks/<name>`` as it is now into the server's root and open it.
 
         The copy is fresh for every test, so a notebook written or edited after the session's
         server started is tested as it is on disk (the repository file is never written).
+        ``keep(cell) -> bool``, when given, keeps only the code cells it accepts (and every markdown
+        cell): a widget test can run what its widget needs, leaving the whole run to nbval.
         """
         src = NOTEBOOKS_DIR / name
         if not src.exists():
             pytest.skip(f"notebooks/{name} does not exist yet")
-        shutil.copyfile(src, self.root / name)
+        if keep is None:
+            shutil.copyfile(src, self.root / name)
+        else:
+            nb = nbformat.read(src, as_version=4)
+            nb.cells = [c for c in nb.cells if c.cell_type != "code" or keep(c)]
+            nbformat.write(nb, self.root / name)
         self.open(name, timeout=timeout)
 
     def dismiss_toasts(self) -> list[str]:
