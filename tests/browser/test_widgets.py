@@ -1,9 +1,10 @@
 """The course's widgets, operated in a real JupyterLab as a learner would.
 
-Each test copies a notebook from ``notebooks/`` into the server's temporary root, runs all of
-it in the ``pretrained`` profile (the server's environment), operates its widgets with the
-mouse, checks the displayed image follows and that no output area (and no widget callback)
-shows an error, and saves ``reports/browser/<test>.png``. A notebook not written yet skips
+Each test copies a notebook from ``notebooks/`` into the server's temporary root and runs it in the
+``pretrained`` profile (the server's environment): all of it, or for 04, 05 and 07 only the cells
+its widget needs, since nbval runs every cell anyway. It operates the widgets with the mouse,
+checks the displayed image follows and that no output area (and no widget callback) shows an
+error, and saves ``reports/browser/<test>.png``. A notebook not written yet skips
 its test with the reason.
 
 DOM contracts (CSS classes the notebooks' widgets carry):
@@ -190,9 +191,25 @@ def check_temperature(lab, timeout: float = 120) -> None:
         lab.screenshot("_" + ("max" if end > 0.5 else "min"))
 
 
+def needs(*markers):
+    """A ``keep`` for :func:`open_and_run`: the parameters cell and the code cells containing any of ``markers``
+    (what a widget needs: imports, models, its photo, the widget). The rest of the notebook is nbval's to run."""
+    def keep(cell) -> bool:
+        return "parameters" in cell.metadata.get("tags", []) or any(m in cell.source for m in markers)
+    return keep
+
+
+# 04: the imports, the bins, the models, the photo and its model (col), the widget
+WIDGET_CELLS_04 = needs("from colorkit.infer import", "bins = quantize.gamut_bins()", "model_for_profile(",
+                        "probs = col.predict_distribution(photo", "temperature_explorer(")
+# 05: the imports and photos, the photo, the models and col, the widget
+WIDGET_CELLS_05 = needs("from colorkit.infer import", "img = samples[PHOTO]", "model_for_profile(",
+                        "temperature_explorer(col")
+
+
 @needs_notebook(NB04)
 def test_04_temperature_slider_both_ends(lab):
-    open_and_run(lab, NB04)
+    open_and_run(lab, NB04, keep=WIDGET_CELLS_04)
     check_temperature(lab)
     lab.screenshot()
 
@@ -203,7 +220,7 @@ def test_04_temperature_slider_both_ends(lab):
 @needs_notebook(NB05)
 def test_05_palette_temperature_slider_both_ends(lab):
     """The same slider contract as 04, over ColorUNet's cached palette probabilities (decoded in YUV)."""
-    open_and_run(lab, NB05)
+    open_and_run(lab, NB05, keep=WIDGET_CELLS_05)
     check_temperature(lab)
     lab.screenshot()
 
@@ -228,17 +245,13 @@ def check_render_factor(lab, timeout: float = 120) -> None:
     lab.assert_no_callback_errors()
 
 
-def widget_cells_07(cell) -> bool:
-    """What the render-factor widget needs: the parameters, the setup (models and photos), the widget.
-    The rest of 07 (training logs, metric tables, the cost measurements: minutes) is nbval's to run."""
-    src = cell.source
-    return "parameters" in cell.metadata.get("tags", []) or "model_for_profile(" in src \
-        or "render_factor_explorer(" in src and not src.lstrip().startswith("from")
+# 07: the imports, photos and models, the widget (not the training logs, metric tables and cost measurements)
+WIDGET_CELLS_07 = needs("model_for_profile(", "render_factor_explorer(models")
 
 
 @needs_notebook(NB07)
 def test_07_render_factor_slider_both_ends(lab):
-    open_and_run(lab, NB07, keep=widget_cells_07)
+    open_and_run(lab, NB07, keep=WIDGET_CELLS_07)
     check_render_factor(lab)
     lab.screenshot()
 
