@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from colorkit.exercises import exercise
+from colorkit.train import select
 
 RENDER_FACTOR = 21  # 07.1: DeOldify's default render factor for video
 PHOTO_W, PHOTO_H = 4000, 3000  # 07.2: a 12-megapixel photo ...
@@ -22,13 +23,10 @@ TOL_FC, TOL_SEM = 0.05, 0.2  # the tolerances of colorkit.train.select.inflectio
 
 
 def pick(scores=SCORES, tol_fc=TOL_FC, tol_sem=TOL_SEM) -> int:
-    for i in range(1, len(scores)):
-        step, col, fc, sem = scores[i]
-        low_fc = min(s[2] for s in scores[:i])
-        high_sem = max(s[3] for s in scores[:i])
-        if col > scores[i - 1][1] and (fc > low_fc + tol_fc or sem < high_sem - tol_sem):
-            return scores[i - 1][0]
-    return scores[-1][0]
+    """The step :func:`colorkit.train.select.inflection` keeps from ``scores`` (the first row: the critic's end)."""
+    rows = [{"step": s, "phase": "critic" if i == 0 else "gan", "colorfulness": c, "false_colour": f,
+             "semantic_top1": m} for i, (s, c, f, m) in enumerate(scores)]
+    return select.inflection(rows, tol_fc=tol_fc, tol_sem=tol_sem)["chosen"]["step"]
 
 
 @exercise("07.1", hint="The square the model sees has a side of 16 x render factor pixels. Give (that side, the "
