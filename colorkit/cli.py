@@ -21,6 +21,7 @@ from colorkit.errors import ColorkitError
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("colorkit.data", "build the offline photo set / evaluation samples"),
     "colorize": ("colorkit.infer", "colorize images or folders with a trained model"),
+    "video": ("colorkit.video", "colorize a video file (H.264 out, audio kept), with temporal smoothing"),
     "train": ("colorkit.train.cli", "train a model from a config in configs/"),
     "evaluate": ("colorkit.evaluate", "evaluate models on data/samples and write a metric table"),
     "reproduce": ("colorkit.course.reproduce", "run every notebook with papermill into reports/<profile>/"),
@@ -65,7 +66,13 @@ def main(argv: list[str] | None = None) -> int:
             from colorkit.evaluate import snapshot_strip, training_scorer
 
             return int(module.run_cli(args, score=training_scorer, module="colorkit.cli", strip=snapshot_strip) or 0)
-        return int(module.run_cli(args) or 0)
+        status = int(module.run_cli(args) or 0)
+        if name == "data" and args.action == "build":  # the video clips (layer 5) join the photo set
+            from colorkit.video.clips import build_clips
+
+            manifest = build_clips()
+            print(f"video clips ready: {', '.join(manifest['clips'])}")
+        return status
     except ColorkitError as exc:
         print(f"colorkit {name}: error: {exc}", file=sys.stderr)
         return 1
