@@ -19,6 +19,8 @@ DOM contracts (CSS classes the notebooks' widgets carry):
 - 05_colorunet_yuv: the same temperature slider and image, over ColorUNet's YUV palette;
 - 07_nogan: ``colorkit-render-slider`` (IntSlider, render factor 7-45), ``colorkit-render-image`` (the photo
   re-colorized at that factor), ``colorkit-render-caption`` (label; see ``colorkit/widgets/render_factor.py``).
+- 08_video: ``colorkit-frame-slider`` (IntSlider over the frames of a clip), ``colorkit-frame-image`` (that frame in
+  every version, side by side), ``colorkit-frame-caption`` (label; see ``colorkit/widgets/frames.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ NB02 = "02_levin_baseline.ipynb"
 NB04 = "04_classification_313.ipynb"
 NB05 = "05_colorunet_yuv.ipynb"
 NB07 = "07_nogan.ipynb"
+NB08 = "08_video.ipynb"
 
 
 def needs_notebook(name: str):
@@ -253,6 +256,34 @@ WIDGET_CELLS_07 = needs("model_for_profile(", "render_factor_explorer(models")
 def test_07_render_factor_slider_both_ends(lab):
     open_and_run(lab, NB07, keep=WIDGET_CELLS_07)
     check_render_factor(lab)
+    lab.screenshot()
+
+
+# ---------------------------------------------------------------- 08 · video, the frame slider
+
+
+def check_frame_slider(lab, timeout: float = 60) -> None:
+    slider, image = lab.widget("colorkit-frame-slider"), lab.widget("colorkit-frame-image")
+    caption = lab.widget("colorkit-frame-caption")
+    ends = (1.05, -0.05) if handle_fraction(slider) < 0.5 else (-0.05, 1.05)
+    for end in ends:
+        _, value, _ = drag_and_check(lab, slider, image, end, "frame slider", timeout=timeout)
+        text = caption.inner_text()
+        assert re.match(rf"frame {value} of \d+ \(\d+\.\d\d s\) · JS divergence to the previous frame: original ",
+                        text), f"{lab.notebook}: the caption does not follow the frame slider at {value}: {text!r}"
+        image.scroll_into_view_if_needed()
+        lab.screenshot("_" + ("max" if end > 0.5 else "min"))
+    lab.assert_no_callback_errors()
+
+
+# 08: the imports, clips and models, the network outputs per clip, the downsized frames, the widget
+WIDGET_CELLS_08 = needs("manifest = build_clips(", "vcs = {s: VideoColorizer", "def small(", "frame_explorer({")
+
+
+@needs_notebook(NB08)
+def test_08_frame_slider_both_ends(lab):
+    open_and_run(lab, NB08, keep=WIDGET_CELLS_08)
+    check_frame_slider(lab)
     lab.screenshot()
 
 
