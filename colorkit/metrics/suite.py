@@ -7,7 +7,9 @@ means over images. :func:`grey_baseline` is the reference row a table starts wit
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -16,6 +18,7 @@ from tqdm.auto import tqdm
 from colorkit.color import lab_to_rgb, rgb_to_lab, tensor_to_image
 from colorkit.errors import ColorkitError
 from colorkit.metrics.pixels import (
+    _chroma_hue,
     ab_error_histogram,
     auc_from_histogram,
     colorfulness,
@@ -39,6 +42,22 @@ def _lab(img: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, 3) -> Lab (1, 3, H, W) float64."""
     rgb = torch.from_numpy(np.require(img, requirements=("C", "W"))).permute(2, 0, 1)[None]  # (1, 3, H, W) uint8
     return rgb_to_lab(rgb.double() / 255.0)
+
+
+_TRUTH_CACHE: OrderedDict[str, tuple] = OrderedDict()
+TRUTH_CACHE_SIZE = 64  # a notebook scores several models against the same photos: each truth is converted once
+
+
+def _truth(img: np.ndarray) -> tuple[torch.Tensor, tuple[np.ndarray, np.ndarray]]:
+    """A truth's ab (1, 2, H, W) float64 and its (chroma, hue) (1, H, W), cached for the last 64 truths."""
+    key = hashlib.sha1(memoryview(np.ascontiguousarray(img)).cast("B")).hexdigest() + str(img.shape)
+    if key not in _TRUTH_CACHE:
+        ab = _lab(img)[:, 1:].contiguous()
+        _TRUTH_CACHE[key] = (ab, _chroma_hue(ab.numpy()))
+        while len(_TRUTH_CACHE) > TRUTH_CACHE_SIZE:
+            _TRUTH_CACHE.popitem(last=False)
+    _TRUTH_CACHE.move_to_end(key)
+    return _TRUTH_CACHE[key]
 
 
 def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True,
@@ -71,15 +90,17 @@ def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 15
         ps.append(psnr(pred, true))
         ss.append(ssim(pred, true))
         cs.append(colorfulness(pred))
-        ab_p, ab_t = _lab(pred)[:, 1:], _lab(true)[:, 1:]  # (1, 2, H, W)
+        ab_p = _lab(pred)[:, 1:]  # (1, 2, H, W)
+        ab_t, ch_t = _truth(true)
+        ch_p = _chroma_hue(ab_p.numpy())
         hist += ab_error_histogram(ab_p, ab_t, max_threshold)
         if rebal:
             hist_rebal += ab_error_histogram(ab_p, ab_t, max_threshold, rebalanced_pixel_weights(ab_t, bins, prior))
-        chroma_pred += float(ab_p.pow(2).sum(1).sqrt().sum())
-        chroma_true += float(ab_t.pow(2).sum(1).sqrt().sum())
-        hits, total = false_colour_counts(ab_p.numpy(), ab_t.numpy())
+        chroma_pred += float(ch_p[0].sum())
+        chroma_true += float(ch_t[0].sum())
+        hits, total = false_colour_counts(None, None, chroma_hue=(ch_p, ch_t))
         false_hits, false_total = false_hits + hits, false_total + total
-        hits, total = vivid_hue_counts(ab_p.numpy(), ab_t.numpy())
+        hits, total = vivid_hue_counts(None, None, chroma_hue=(ch_p, ch_t))
         vivid_hits, vivid_total = vivid_hits + hits, vivid_total + total
     row = {
         "psnr": float(np.mean(ps)),
