@@ -23,6 +23,7 @@ The modules, read in this order:
   chroma ratio, false colour, vivid hue);
 * :mod:`.semantic`: semantic agreement through an ImageNet classifier;
 * :mod:`.temporal`: flicker in a video, the colour distribution consistency (CDC);
+* :mod:`.stats`: bootstrap intervals over photos, Wilson intervals for rates (a Turing test's fooling rate);
 * :mod:`.suite`: :func:`evaluate_images`, one row of metrics for a list of
   images, and the grey baseline;
 * :mod:`.table`: rows as Markdown or CSV tables.
@@ -47,12 +48,21 @@ from colorkit.metrics.pixels import (
     vivid_hue_accuracy,
 )
 from colorkit.metrics.semantic import semantic_agreement
-from colorkit.metrics.suite import evaluate_images, grey_baseline, grey_image
+from colorkit.metrics.stats import bootstrap_interval, wilson_interval
+from colorkit.metrics.suite import (
+    evaluate_images,
+    grey_baseline,
+    grey_image,
+    image_parts,
+    metric_intervals,
+    row_from_parts,
+)
 from colorkit.metrics.table import COLUMN_TITLES, metric_table, write_table
 from colorkit.metrics.temporal import cdc, channel_histograms, js_curve, js_divergence
 
 __all__ = [
-    "COLUMN_TITLES", "cdc", "channel_histograms", "js_curve", "js_divergence",
+    "COLUMN_TITLES", "bootstrap_interval", "cdc", "image_parts", "metric_intervals", "row_from_parts",
+    "wilson_interval", "channel_histograms", "js_curve", "js_divergence",
     "ab_error_histogram", "auc_ab", "auc_from_histogram", "chroma_ratio", "colorfulness", "evaluate_images",
     "false_colour_rate", "grey_baseline", "grey_image", "metric_table", "psnr", "rebalanced_pixel_weights",
     "semantic_agreement", "ssim", "vivid_hue_accuracy", "write_table",

@@ -29,6 +29,7 @@ from colorkit.metrics.pixels import (
     vivid_hue_counts,
 )
 from colorkit.metrics.semantic import semantic_agreement
+from colorkit.metrics.stats import bootstrap_interval
 
 
 def _check_uint8(img, what: str, i: int) -> np.ndarray:
@@ -60,6 +61,78 @@ def _truth(img: np.ndarray) -> tuple[torch.Tensor, tuple[np.ndarray, np.ndarray]
     return _TRUTH_CACHE[key]
 
 
+def image_parts(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True) -> dict:
+    """Each image's share of every metric, arrays over images (N, ...), so that any subset of the images
+    (a bootstrap resample, a category) can be scored the way :func:`evaluate_images` scores them all.
+
+    Keys: ``psnr``, ``ssim``, ``colorfulness`` (N,); ``hist`` (N, T + 2) of ab errors and ``hist_rebal``
+    (or None); ``chroma_pred``, ``chroma_true``, ``false_hits``, ``false_total``, ``vivid_hits``,
+    ``vivid_total`` (N,) pixel sums. :func:`row_from_parts` pools them.
+    """
+    if len(preds) != len(trues) or len(preds) == 0:
+        raise ColorkitError("evaluate_images: need equally many predictions and truths, "
+                            f"got {len(preds)} and {len(trues)}")
+    rebal = bins is not None and prior is not None
+    n = len(preds)
+    parts = {k: np.zeros(n) for k in ("psnr", "ssim", "colorfulness", "chroma_pred", "chroma_true", "false_hits",
+                                      "false_total", "vivid_hits", "vivid_total")}
+    parts["hist"] = np.zeros((n, max_threshold + 2))
+    parts["hist_rebal"] = np.zeros((n, max_threshold + 2)) if rebal else None
+    pairs = tqdm(list(zip(preds, trues)), desc="metrics", leave=False, disable=not progress)
+    for i, (pred, true) in enumerate(pairs):
+        _check_uint8(pred, "prediction", i)
+        _check_uint8(true, "truth", i)
+        if pred.shape != true.shape:
+            raise ColorkitError(f"evaluate_images: prediction #{i} is {pred.shape}, its truth {true.shape}")
+        parts["psnr"][i] = psnr(pred, true)
+        parts["ssim"][i] = ssim(pred, true)
+        parts["colorfulness"][i] = colorfulness(pred)
+        ab_p = _lab(pred)[:, 1:]  # (1, 2, H, W)
+        ab_t, ch_t = _truth(true)
+        ch_p = _chroma_hue(ab_p.numpy())
+        parts["hist"][i] = ab_error_histogram(ab_p, ab_t, max_threshold)
+        if rebal:
+            parts["hist_rebal"][i] = ab_error_histogram(ab_p, ab_t, max_threshold,
+                                                        rebalanced_pixel_weights(ab_t, bins, prior))
+        parts["chroma_pred"][i] = float(ch_p[0].sum())
+        parts["chroma_true"][i] = float(ch_t[0].sum())
+        parts["false_hits"][i], parts["false_total"][i] = false_colour_counts(None, None, chroma_hue=(ch_p, ch_t))
+        parts["vivid_hits"][i], parts["vivid_total"][i] = vivid_hue_counts(None, None, chroma_hue=(ch_p, ch_t))
+    return parts
+
+
+def row_from_parts(parts: dict, idx=None) -> dict:
+    """The metric row of the images ``idx`` (indices, repeats allowed; default all) of :func:`image_parts`:
+    means over images for PSNR, SSIM and colourfulness, pooled pixel counts for the rest."""
+    idx = np.arange(len(parts["psnr"])) if idx is None else np.asarray(idx, dtype=np.int64)
+
+    def total(key):
+        return float(parts[key][idx].sum())
+
+    row = {"psnr": float(parts["psnr"][idx].mean()), "ssim": float(parts["ssim"][idx].mean()),
+           "auc": auc_from_histogram(parts["hist"][idx].sum(axis=0))}
+    if parts["hist_rebal"] is not None:
+        row["auc_rebal"] = auc_from_histogram(parts["hist_rebal"][idx].sum(axis=0))
+    row["colorfulness"] = float(parts["colorfulness"][idx].mean())
+    row["chroma_ratio"] = total("chroma_pred") / total("chroma_true") if total("chroma_true") > 0 else math.nan
+    row["false_colour"] = total("false_hits") / total("false_total") if total("false_total") else math.nan
+    row["vivid_hue"] = total("vivid_hits") / total("vivid_total") if total("vivid_total") else math.nan
+    return row
+
+
+def metric_intervals(parts: dict, n_resamples: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """Bootstrap ``level`` intervals over images of every metric of :func:`row_from_parts`: metric -> (low, high).
+
+    The photos are resampled with replacement and every metric recomputed on the resample (pooled ones
+    pooled again), ``n_resamples`` times (:func:`colorkit.metrics.stats.bootstrap_interval`, percentile
+    method); seeded, so the same parts give the same intervals.
+    """
+    keys = list(row_from_parts(parts))
+    low, high = bootstrap_interval(len(parts["psnr"]), lambda idx: [row_from_parts(parts, idx)[k] for k in keys],
+                                   n_resamples=n_resamples, level=level, seed=seed)
+    return {k: (float(lo), float(hi)) for k, lo, hi in zip(keys, low, high)}
+
+
 def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True,
                     semantic: bool = False) -> dict:
     """All metrics for lists of (prediction, truth) uint8 RGB images (H, W, 3), one row of a table.
@@ -72,47 +145,7 @@ def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 15
     image, so opt-in), and ``"n_images"``.
     ab comes from the images themselves (sRGB -> Lab), as a reader would see them.
     """
-    if len(preds) != len(trues) or len(preds) == 0:
-        raise ColorkitError("evaluate_images: need equally many predictions and truths, "
-                            f"got {len(preds)} and {len(trues)}")
-    rebal = bins is not None and prior is not None
-    ps, ss, cs = [], [], []
-    hist = np.zeros(max_threshold + 2)
-    hist_rebal = np.zeros(max_threshold + 2)
-    chroma_pred = chroma_true = 0.0
-    false_hits = false_total = vivid_hits = vivid_total = 0
-    pairs = tqdm(list(zip(preds, trues)), desc="metrics", leave=False, disable=not progress)
-    for i, (pred, true) in enumerate(pairs):
-        _check_uint8(pred, "prediction", i)
-        _check_uint8(true, "truth", i)
-        if pred.shape != true.shape:
-            raise ColorkitError(f"evaluate_images: prediction #{i} is {pred.shape}, its truth {true.shape}")
-        ps.append(psnr(pred, true))
-        ss.append(ssim(pred, true))
-        cs.append(colorfulness(pred))
-        ab_p = _lab(pred)[:, 1:]  # (1, 2, H, W)
-        ab_t, ch_t = _truth(true)
-        ch_p = _chroma_hue(ab_p.numpy())
-        hist += ab_error_histogram(ab_p, ab_t, max_threshold)
-        if rebal:
-            hist_rebal += ab_error_histogram(ab_p, ab_t, max_threshold, rebalanced_pixel_weights(ab_t, bins, prior))
-        chroma_pred += float(ch_p[0].sum())
-        chroma_true += float(ch_t[0].sum())
-        hits, total = false_colour_counts(None, None, chroma_hue=(ch_p, ch_t))
-        false_hits, false_total = false_hits + hits, false_total + total
-        hits, total = vivid_hue_counts(None, None, chroma_hue=(ch_p, ch_t))
-        vivid_hits, vivid_total = vivid_hits + hits, vivid_total + total
-    row = {
-        "psnr": float(np.mean(ps)),
-        "ssim": float(np.mean(ss)),
-        "auc": auc_from_histogram(hist),
-    }
-    if rebal:
-        row["auc_rebal"] = auc_from_histogram(hist_rebal)
-    row["colorfulness"] = float(np.mean(cs))
-    row["chroma_ratio"] = chroma_pred / chroma_true if chroma_true > 0 else math.nan
-    row["false_colour"] = false_hits / false_total if false_total else math.nan
-    row["vivid_hue"] = vivid_hits / vivid_total if vivid_total else math.nan
+    row = row_from_parts(image_parts(preds, trues, bins, prior, max_threshold, progress))
     if semantic:
         agreement = semantic_agreement(list(preds), list(trues))
         row["semantic_top1"], row["semantic_top5"] = agreement["top1"], agreement["top5"]

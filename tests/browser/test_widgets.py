@@ -19,6 +19,9 @@ DOM contracts (CSS classes the notebooks' widgets carry):
 - 05_colorunet_yuv: the same temperature slider and image, over ColorUNet's YUV palette;
 - 07_nogan: ``colorkit-render-slider`` (IntSlider, render factor 7-45), ``colorkit-render-image`` (the photo
   re-colorized at that factor), ``colorkit-render-caption`` (label; see ``colorkit/widgets/render_factor.py``).
+- the study's Turing test (``colorkit/widgets/turing.py``): images ``colorkit-turing-left`` / ``-right``, buttons
+  ``colorkit-turing-pick-left`` / ``-right``, status ``colorkit-turing-status``; played on a stand-in notebook
+  until notebook 09 uses it.
 - 08_video: ``colorkit-frame-slider`` (IntSlider over the frames of a clip), ``colorkit-frame-image`` (that frame in
   every version, side by side), ``colorkit-frame-caption`` (label; see ``colorkit/widgets/frames.py``).
 """
@@ -26,6 +29,7 @@ DOM contracts (CSS classes the notebooks' widgets carry):
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -385,3 +389,52 @@ def test_temperature_contract_on_a_stand_in(lab):
     lab.assert_no_errors()
     check_temperature(lab, timeout=30)
     lab.screenshot()
+
+
+# ---------------------------------------------------------------- the Turing test (the study), through the browser
+
+STAND_IN_TURING = """\
+from colorkit.widgets.turing import TuringTest, make_pairs
+
+rng = np.random.default_rng(0)
+truths = {f"p{i}": rng.integers(0, 256, (60, 80, 3), dtype=np.uint8) for i in range(4)}
+fakes = {"dull": {k: v // 2 for k, v in truths.items()}, "inverted": {k: 255 - v for k, v in truths.items()}}
+test = TuringTest(make_pairs(truths, fakes, per_method=2, seed=1), out_dir="turing_answers", seed=2, width=160)
+test.widget
+"""
+
+
+def test_turing_session_through_the_browser(lab):
+    """Play a whole session by clicking, then check the saved answers and the fooling rates computed from them."""
+    import json
+
+    from colorkit.widgets.turing import fooling_rates, load_sessions
+
+    lab.open(write_stand_in(lab, "stand_in_turing.ipynb", STAND_IN_TURING))
+    lab.run_all(timeout=90)
+    lab.assert_no_errors()
+    status, left = lab.widget("colorkit-turing-status"), lab.widget("colorkit-turing-left")
+    picks = [lab.widget("colorkit-turing-pick-left"), lab.widget("colorkit-turing-pick-right")]
+    def wait_for_status(words: str) -> str:
+        deadline = time.monotonic() + 30
+        while words not in status.inner_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return status.inner_text()
+
+    for i in range(4):
+        assert f"Pair {i + 1} of 4" in wait_for_status(f"Pair {i + 1} of 4"), f"pair {i + 1} never shown"
+        lab.image_ready(left)
+        picks[i % 2].click()  # left, right, left, right
+    text = wait_for_status("Done.")
+    assert "Done." in text, f"no end of session after 4 answers: {text!r}"
+    lab.screenshot()
+    files = sorted((lab.root / "turing_answers").glob("session-*.json"))
+    assert len(files) == 1, files
+    answers = json.loads(files[0].read_text())["answers"]
+    assert [a["picked"] for a in answers] == ["left", "right", "left", "right"]
+    assert all(a["fooled"] == (a["picked"] != a["real_side"]) for a in answers)
+    fooled = sum(a["fooled"] for a in answers)
+    assert f"in {fooled} of 4 pairs" in text
+    rates = fooling_rates(load_sessions(lab.root / "turing_answers"))
+    assert sum(r["n"] for r in rates.values()) == 4 and sum(r["fooled"] for r in rates.values()) == fooled
+    lab.assert_no_callback_errors()
