@@ -58,6 +58,62 @@ def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: i
     return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
 
 
+def sample_categories(names, samples_dir=SAMPLES_DIR) -> dict[str, str]:
+    """Name -> category (people, animals, landscape, city, food, objects) from ``data/samples/ATTRIBUTION``;
+    a name it does not list (a folder of the user's) is ``"uncategorised"``."""
+    from colorkit.data.samples import read_attribution
+
+    try:
+        listed = {Path(e["File"]).stem: e.get("Category", "uncategorised") for e in read_attribution(samples_dir)}
+    except ColorkitError:
+        listed = {}
+    return {n: listed.get(n, "uncategorised") for n in names}
+
+
+def category_rows(parts: dict, names: list[str], categories: dict[str, str]) -> dict[str, dict]:
+    """One metric row per category (its photos only, pooled as the whole table), plus ``"all"``."""
+    from colorkit.metrics import row_from_parts
+
+    out = {}
+    for cat in sorted(set(categories[n] for n in names)):
+        idx = [i for i, n in enumerate(names) if categories[n] == cat]
+        out[cat] = {**row_from_parts(parts, idx), "n_images": len(idx)}
+    out["all"] = {**row_from_parts(parts), "n_images": len(names)}
+    return out
+
+
+def evaluate_with_intervals(models: list, samples=None, size: int = 256, temperature: float = 0.38,
+                            n_resamples: int = 2000, progress: bool = True):
+    """Like :func:`evaluate_models`, with bootstrap 95 % intervals over the photos: returns
+    ``(rows, intervals, parts)``, ``intervals[name][metric] = (low, high)`` and ``parts[name]`` each
+    method's :func:`colorkit.metrics.image_parts` (for per-category rows, :func:`category_rows`)."""
+    from colorkit.metrics import grey_image, image_parts, metric_intervals, row_from_parts
+
+    samples = sample_images(samples) if samples is None or isinstance(samples, (str, Path)) else samples
+    trues = [img for _, img in samples]
+    bins, prior, _ = rebalance_reference(trues)
+    preds = {"grey": [grey_image(t) for t in trues]}
+    for m in models:
+        col = m if isinstance(m, Colorizer) else Colorizer(m)
+        preds[col.name] = [col.colorize(img, temperature=temperature, size=size)
+                           for img in tqdm(trues, desc=col.name, leave=False, disable=not progress)]
+    parts = {name: image_parts(p, trues, bins, prior, progress=False) for name, p in preds.items()}
+    rows = {name: {**row_from_parts(pt), "n_images": len(trues)} for name, pt in parts.items()}
+    intervals = {name: metric_intervals(pt, n_resamples=n_resamples) for name, pt in parts.items()}
+    return rows, intervals, parts
+
+
+def interval_table(rows: dict[str, dict], intervals: dict[str, dict], digits: int = 3) -> str:
+    """Markdown: each cell ``value [low, high]``."""
+    cols = [k for k in next(iter(rows.values())) if k != "n_images"]
+    lines = ["| method | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for name, row in rows.items():
+        cells = [f"{row[k]:.{digits}f} [{intervals[name][k][0]:.{digits}f}, {intervals[name][k][1]:.{digits}f}]"
+                 for k in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def evaluate_models(models: list, samples=None, out=None, size: int = 256, temperature: float = 0.38,
                     progress: bool = True, semantic: bool = False) -> dict[str, dict]:
     """``{"grey": row, name: row, ...}`` for model names / checkpoints / Colorizers on the samples.
@@ -227,17 +283,43 @@ def render_cost(megapixels: float, rf: int, streamed: bool = True, threads: int 
 
 
 def add_cli(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", default=None, metavar="DIR",
+                        help="folder of colour photos to evaluate on (default: data/samples)")
     parser.add_argument("--models", nargs="+", required=True,
                         help="model names in data/checkpoints/ or checkpoint paths")
-    parser.add_argument("--samples", default=None, help="folder of evaluation images (default: data/samples)")
+    parser.add_argument("--samples", default=None, help="the same as DIR")
     parser.add_argument("--out", required=True, help="folder for metrics.csv and metrics.md")
     parser.add_argument("--size", type=int, default=256, help="working size")
     parser.add_argument("--temperature", type=float, default=0.38, help="annealed-mean temperature (classification)")
     parser.add_argument("--semantic", action="store_true",
                         help="also score semantic agreement (EfficientNet-Lite2 on colorized vs original; slower)")
+    parser.add_argument("--intervals", action="store_true",
+                        help="bootstrap 95 %% intervals over the photos, and one table per category "
+                             "(writes metrics_ci.md too)")
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    rows = evaluate_models(args.models, args.samples, args.out, args.size, args.temperature, semantic=args.semantic)
-    print(metric_table(rows, "md"))
+    if args.folder and args.samples and Path(args.folder) != Path(args.samples):
+        raise ColorkitError(f"give the photo folder once: DIR {args.folder} and --samples {args.samples} differ")
+    folder = args.folder or args.samples
+    if args.intervals and args.semantic:
+        raise ColorkitError("--semantic has no bootstrap intervals yet: run it without --intervals")
+    if folder is not None and not Path(folder).is_dir():
+        raise ColorkitError("is not a folder of photos", path=folder)
+    if not args.intervals:
+        print(metric_table(evaluate_models(args.models, folder, args.out, args.size, args.temperature,
+                                           semantic=args.semantic), "md"))
+        return 0
+    from colorkit.io import atomic_write
+
+    rows, intervals, parts = evaluate_with_intervals(args.models, folder, args.size, args.temperature)
+    out = Path(args.out)
+    write_table(rows, out / "metrics.csv", out / "metrics.md")
+    names = [n for n, _ in sample_images(folder)]
+    cats = sample_categories(names)
+    text = ["## All photos, with bootstrap 95 % intervals over photos", "", interval_table(rows, intervals)]
+    for name, pt in parts.items():
+        text += ["", f"## {name} by category", "", metric_table(category_rows(pt, names, cats), "md")]
+    atomic_write(out / "metrics_ci.md", "\n".join(text) + "\n")
+    print("\n".join(text))
     return 0

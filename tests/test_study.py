@@ -1,4 +1,4 @@
-"""The Turing-test widget (issue: the study): pairs, answers, saved sessions that never overwrite, pooled rates."""
+"""For the study (notebook 09): the Turing-test widget, confidence intervals, a folder evaluated by category."""
 
 from __future__ import annotations
 
@@ -105,3 +105,29 @@ def test_wilson_matches_the_formula_and_bootstrap_covers_the_mean():
     lo, hi = bootstrap_interval(54, lambda i: x[i].mean())
     assert lo < x.mean() < hi and hi - lo == pytest.approx(2 * 1.96 * x.std() / np.sqrt(54), rel=0.2)
     assert bootstrap_interval(54, lambda i: x[i].mean()) == (lo, hi)  # seeded
+
+
+def test_evaluate_a_folder_with_intervals_and_categories(image_folder, tmp_path, capsys):
+    from colorkit.cli import main
+    from colorkit.evaluate import category_rows, sample_categories
+
+    out = tmp_path / "eval"
+    assert main(["evaluate", str(image_folder), "--models", "pretrained_unet_l1", "--size", "64", "--intervals",
+                 "--out", str(out)]) == 0
+    text = (out / "metrics_ci.md").read_text()
+    assert "| grey |" in text and "| pretrained_unet_l1 |" in text and "## pretrained_unet_l1 by category" in text
+    assert "| uncategorised |" in text  # a user's folder has no categories
+    assert (out / "metrics.csv").is_file()
+    import re
+    cell = re.search(r"\| pretrained_unet_l1 \| (\d+\.\d+) \[(\d+\.\d+), (\d+\.\d+)\]", text)
+    assert cell and float(cell[2]) <= float(cell[1]) <= float(cell[3])  # PSNR inside its interval
+    assert main(["evaluate", str(tmp_path / "nope"), "--models", "reg_l2", "--out", str(out)]) == 1
+    assert "is not a folder" in capsys.readouterr().err
+    cats = sample_categories(["astronaut", "apple", "mine"])
+    assert cats == {"astronaut": "people", "apple": "food", "mine": "uncategorised"}
+    parts = {"psnr": np.array([10.0, 20.0, 30.0]), "ssim": np.zeros(3), "colorfulness": np.zeros(3),
+             "hist": np.ones((3, 152)), "hist_rebal": None, "chroma_pred": np.ones(3), "chroma_true": np.ones(3),
+             "false_hits": np.zeros(3), "false_total": np.ones(3), "vivid_hits": np.ones(3), "vivid_total": np.ones(3)}
+    rows = category_rows(parts, ["a", "b", "c"], {"a": "x", "b": "y", "c": "x"})
+    assert rows["x"]["psnr"] == 20 and rows["y"]["psnr"] == 20 and rows["all"]["psnr"] == 20
+    assert rows["x"]["n_images"] == 2 and rows["all"]["n_images"] == 3
