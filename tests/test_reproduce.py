@@ -51,6 +51,11 @@ def test_runs_all_in_order_and_reports_failure(notebooks, tmp_path):
     assert json.loads((reports / "quick" / "index.json").read_text())[1]["status"] == "failed"
     for name in ["00_first", "01_broken", "02_after"]:
         assert (reports / "quick" / f"{name}.ipynb").exists()
+        assert (reports / "quick" / f"{name}.html").exists()  # the HTML rendering, linked from the page
+    page = (reports / "index.html").read_text()  # the latest run's page, its links into quick/
+    assert "href='quick/00_first.html'" in page and "class='failed'" in page and "deliberate failure" in page
+    assert "data:image/png;base64," in page and "http://" not in page and "https://" not in page
+    assert (reports / "quick" / "index.html").read_text().count("href='00_first.ipynb'") == 1
 
 
 def test_previous_report_is_kept(notebooks, tmp_path):

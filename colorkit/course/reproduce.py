@@ -1,4 +1,4 @@
-"""Run every notebook with papermill into ``reports/<profile>/`` and write ``index.md``.
+"""Run every notebook with papermill into ``reports/<profile>/`` and write ``index.md`` and ``index.html``.
 
 For each ``notebooks/NN_name.ipynb`` in order:
 
@@ -57,17 +57,20 @@ def _error_cell(nb_path: Path) -> str:
 
 
 def extract_figures(nb_path: Path, out_dir: Path) -> int:
-    """Write every PNG output of an executed notebook to ``out_dir/<stem>_K.png``; return the count."""
+    """Write every image output of an executed notebook to ``out_dir/<stem>_K.png`` (or ``.jpg``: photo
+    figures are stored as JPEG); return the count."""
     nb = json.loads(nb_path.read_text())
     count = 0
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
-            png = out.get("data", {}).get("image/png")
-            if png:
-                count += 1
-                out_dir.mkdir(parents=True, exist_ok=True)
-                data = png if isinstance(png, str) else "".join(png)
-                (out_dir / f"{nb_path.stem}_{count}.png").write_bytes(base64.b64decode(data))
+            for mime, suffix in (("image/png", "png"), ("image/jpeg", "jpg")):
+                img = out.get("data", {}).get(mime)
+                if img:
+                    count += 1
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                    data = img if isinstance(img, str) else "".join(img)
+                    (out_dir / f"{nb_path.stem}_{count}.{suffix}").write_bytes(base64.b64decode(data))
+                    break
     return count
 
 
@@ -113,15 +116,11 @@ def _fmt(value) -> str:
 
 def write_index(results: list[NotebookResult], out_dir: Path, profile: str, total_seconds: float) -> Path:
     """``index.md``: one row per notebook (status, runtime, recorded numbers), then the errors."""
-    import torch
-
     lines = [
         f"# colorkit reproduction — profile `{profile}`",
         "",
         f"- finished: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; total {total_seconds:.0f} s",
-        f"- machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"{'CUDA: ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}; "
-        f"Python {platform.python_version()}, torch {torch.__version__}",
+        f"- machine: {_machine()}",
         "",
         "| notebook | status | runtime | figures | key numbers |",
         "|---|---|---|---|---|",
@@ -163,9 +162,37 @@ def reproduce(profile: str = "pretrained", only: list[str] | None = None, report
         results.append(result)
         mark = "ok" if result.status == "ok" else f"FAILED — {result.error}"
         tqdm.write(f"{nb.stem}: {mark} ({result.seconds:.1f} s)")
-    index = write_index(results, out_dir, profile, time.perf_counter() - start)
-    print(f"report: {index}")
+    total = time.perf_counter() - start
+    index = write_index(results, out_dir, profile, total)
+    write_html_report(results, out_dir, profile, total, reports_dir)
+    print(f"report: {index}, {reports_dir / 'index.html'}")
     return results
+
+
+def write_html_report(results: list[NotebookResult], out_dir: Path, profile: str, total_seconds: float,
+                      reports_dir: Path = REPORTS_DIR) -> Path:
+    """Render each executed notebook to HTML, then ``out_dir/index.html`` and ``reports/index.html`` (the page of
+    the latest run, its links into ``<profile>/``); see :mod:`colorkit.course.report`."""
+    from colorkit.course.report import render_notebook_html, write_html_index
+
+    for r in results:
+        nb = out_dir / f"{r.name}.ipynb"
+        if nb.exists():
+            try:
+                render_notebook_html(nb)
+            except Exception as exc:  # a rendering failure must not lose the run's report
+                print(f"{r.name}: no HTML rendering ({type(exc).__name__}: {exc})", file=sys.stderr)
+    write_html_index(results, out_dir, profile, total_seconds, _machine())
+    return write_html_index(results, out_dir, profile, total_seconds, _machine(), link_prefix=f"{profile}/",
+                            path=reports_dir / "index.html")
+
+
+def _machine() -> str:
+    import torch
+
+    gpu = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no GPU"
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {gpu}; Python {platform.python_version()}, "
+            f"torch {torch.__version__}; {time.strftime('%Y-%m-%d %H:%M %Z')}")
 
 
 def add_cli(parser: argparse.ArgumentParser) -> None:
