@@ -377,3 +377,29 @@ def test_data_build_also_builds_the_clips_but_not_for_a_folder(monkeypatch, tmp_
     monkeypatch.setattr(C, "build_clips", lambda *a, **k: calls.append(1) or {"clips": {"pan": {}}})
     assert main(["data", "build"]) == 0 and calls == [1]
     assert main(["data", "build", "--from", str(tmp_path)]) == 0 and calls == [1]
+
+
+def test_pcm_audio_of_an_avi_is_reencoded_for_mp4_and_copied_into_mkv(tmp_path, colorizer):
+    frames, rate = panning(6, n=20, h=48, w=64), 16000
+    src = tmp_path / "pcm.avi"
+    with av.open(str(src), "w") as out:
+        v = out.add_stream("mpeg4", rate=10)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = out.add_stream("pcm_s16le", rate=rate)
+        a.layout = "mono"
+        for f in frames:
+            out.mux(v.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(v.encode(None))
+        tone = (3000 * np.sin(2 * np.pi * 440 * np.arange(2 * rate) / rate)).astype(np.int16)[None]
+        for s in range(0, tone.shape[1], 1000):
+            fr = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, s:s + 1000]), format="s16", layout="mono")
+            fr.sample_rate = rate
+            out.mux(a.encode(fr))
+        out.mux(a.encode(None))
+    for suffix, codec in (("mp4", "aac"), ("mkv", "pcm_s16le")):
+        out_path = tmp_path / f"out.{suffix}"
+        VC.colorize_video(src, out_path, colorizer, progress=False)
+        with av.open(str(out_path)) as c:
+            assert [s.codec_context.name for s in c.streams] == ["h264", codec]
+            samples = sum(f.samples for f in c.decode(c.streams.audio[0]))
+        assert abs(samples / rate - 2.0) < 0.1  # the whole two seconds of sound

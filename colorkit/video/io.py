@@ -29,6 +29,7 @@ from colorkit.errors import ColorkitError
 
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}  # what VideoWriter can write
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # audio codecs copied as they are into .mp4/.mov
+AAC_FRAME = 1024  # samples per AAC frame
 DEFAULT_CRF = 18  # x264 constant-rate factor: visually lossless at these sizes
 TRUNCATED = 0.95  # a file whose frames stop before this share of its stated duration is truncated
 
@@ -240,8 +241,10 @@ class VideoWriter:
         if self._copy:
             self._a = self._out.add_stream_from_template(a)
         else:
-            self._a = self._out.add_stream("aac", rate=a.codec_context.sample_rate)
-            self._a.layout = a.codec_context.layout.name
+            rate, layout = a.codec_context.sample_rate, a.codec_context.layout
+            layout = {1: "mono", 2: "stereo"}.get(len(layout.channels), layout.name)  # AVI: "1 channels", unnamed
+            self._a = self._out.add_stream("aac", rate=rate, layout=layout, format="fltp")
+            self._resample = av.AudioResampler(format="fltp", layout=layout, rate=rate, frame_size=AAC_FRAME)
 
     def _mux_audio(self) -> None:
         if self._a is None:
@@ -254,9 +257,9 @@ class VideoWriter:
                 packet.stream = self._a
                 self._out.mux(packet)
         else:
-            for frame in self._a_src.decode(a):
-                frame.pts = None
-                self._out.mux(self._a.encode(frame))
+            for frame in [*self._a_src.decode(a), None]:  # None: flush the resampler
+                for chunk in self._resample.resample(frame):  # AAC takes frames of exactly 1024 samples
+                    self._out.mux(self._a.encode(chunk))
             self._out.mux(self._a.encode(None))
         self._a_src.close()
         self._a_src = None

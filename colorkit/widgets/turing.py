@@ -173,6 +173,8 @@ class TuringTest:
         fooled = sum(a["fooled"] for a in self.answers)
         for b in self.pick.values():
             b.disabled = True
+        for im in (self.left, self.right):
+            im.layout.visibility = "hidden"
         self.status.value = (f"<b>Done.</b> You picked the colorization as the real photo in {fooled} of "
                              f"{len(self.answers)} pairs. Answers saved to <code>{self.saved.name}</code>.")
 
