@@ -6,12 +6,12 @@
 
 Per frame (shapes for a 640 x 272 clip at working size 256):
 
-1. luma of the frame (1, 1, 272, 640) -> working luma (1, 1, 128, 256): the long side at the working
-   size, the short one rounded to a multiple of 32 (the aspect ratio is kept, unlike a photo's
-   square working image: half the pixels, twice the speed);
+1. luma of the frame (1, 1, 272, 640) -> working luma (1, 1, 96, 256): the long side at the working
+   size, the short one in proportion, rounded to a multiple of 32 (unlike a photo's square working
+   image: about 3/8 of the pixels of 256 x 256);
 2. the network, ``batch_size`` frames at a time -> ab (1, 2, h, w), or class logits (1, Q, h, w);
 3. smoothing (:mod:`colorkit.video.temporal`): ``ema`` averages the class probabilities (or the ab)
-   of the last 20 frames, ``flow`` carries the last output along the optical flow; a scene cut
+   of the current frame and the 20 before it, ``flow`` carries the last output along the optical flow; a scene cut
    restarts both;
 4. the chroma joins the frame's own full-resolution luma (``merge="yuv"`` keeps its Y exactly, as
    DeOldify does for video; ``"lab"`` keeps its L).

@@ -5,7 +5,7 @@ when the context shifts a little (a person steps in, the camera pans) the same g
 object can change colour: flicker. Two remedies, both stateful and fed one frame at a time:
 
 * :class:`TemporalEMA` — ColorUNet's temporal layer (Billaut et al. 2018, seed 000): the
-  network's class probabilities averaged over the last ``T`` frames with exponential weights,
+  network's class probabilities averaged over the current frame and the ``T`` before it with exponential weights,
   p̂_t = Σ_{i=0..T} e^{−αi} p_{t−i} / Σ_i e^{−αi}, T = 20, α = 0.2 (normalised so p̂_t is
   again a distribution). Fed chroma instead of probabilities (a regression model), it averages
   the chroma the same way.
