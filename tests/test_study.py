@@ -131,3 +131,17 @@ def test_evaluate_a_folder_with_intervals_and_categories(image_folder, tmp_path,
     rows = category_rows(parts, ["a", "b", "c"], {"a": "x", "b": "y", "c": "x"})
     assert rows["x"]["psnr"] == 20 and rows["y"]["psnr"] == 20 and rows["all"]["psnr"] == 20
     assert rows["x"]["n_images"] == 2 and rows["all"]["n_images"] == 3
+
+
+def test_black_and_white_photos_are_grey_and_credited():
+    from colorkit.levin.scribbles import black_and_white_photos
+
+    try:
+        photos = black_and_white_photos()
+    except ColorkitError as exc:  # the Solvay photo needs Debian's mirror the first time
+        pytest.skip(f"Solvay photo not available here: {exc}")
+    assert [n for n, _, _ in photos] == ["solvay_1927", "cameraman", "pompeii_coins"]
+    for name, grey, credit in photos:
+        assert grey.dtype == np.uint8 and grey.ndim == 2 and min(grey.shape) >= 256, name
+        assert grey.std() > 20 and credit  # a real photograph, with its credit
+    assert photos[0][1].shape == (705, 1024)

@@ -206,3 +206,28 @@ def solvay_photo(size: str = "1024x705") -> np.ndarray:
         atomic_write(target, files[member])
     rgb = read_image(target)
     return np.round(luma(rgb.astype(np.float64) / 255.0) * 255.0).astype(np.uint8)
+
+
+# --- real black-and-white photographs, for galleries (no colour truth exists for them) ----------------
+
+BLACK_AND_WHITE = (
+    ("solvay_1927", "the fifth Solvay Conference, Brussels 1927 (B. Couprie; Debian visp-images-data)",
+     "public domain"),
+    ("cameraman", "a cameraman on a lawn (scikit-image `camera`, photograph by Lav Varshney)", "CC0-1.0"),
+    ("pompeii_coins", "Greek coins from Pompeii (scikit-image `coins`, Brooklyn Museum)",
+     "no known copyright restrictions"),
+)
+
+
+def black_and_white_photos(solvay_size: str = "1024x705") -> list[tuple[str, np.ndarray, str]]:
+    """Real black-and-white photographs available offline: ``(name, grey uint8 (H, W), credit and licence)``.
+
+    The Solvay photo comes from :func:`solvay_photo` (fetched once from a Debian package); the
+    others ship in scikit-image. Colorizing them is the real use of the course's models, with no
+    truth to score against: a gallery, and the judgement of whoever looks at it.
+    """
+    from skimage import data as skdata
+
+    grey = {"solvay_1927": lambda: solvay_photo(solvay_size), "cameraman": skdata.camera, "pompeii_coins": skdata.coins}
+    return [(name, np.asarray(grey[name](), dtype=np.uint8), f"{what}; {licence}")
+            for name, what, licence in BLACK_AND_WHITE]
