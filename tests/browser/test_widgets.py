@@ -235,21 +235,29 @@ def test_05_palette_temperature_slider_both_ends(lab):
 # ---------------------------------------------------------------- 07 · NoGAN, the render factor
 
 
-def check_render_factor(lab, timeout: float = 120) -> None:
-    slider, image = lab.widget("colorkit-render-slider"), lab.widget("colorkit-render-image")
-    caption = lab.widget("colorkit-render-caption")
+def drag_to_both_ends(lab, name: str, what: str, caption_ok, timeout: float) -> None:
+    """Drag the ``colorkit-NAME-slider`` to its far end and back; after each drag the ``-image`` must have changed and
+    ``caption_ok(value, caption text)`` must hold for the ``-caption``; a screenshot at each end."""
+    slider, image = lab.widget(f"colorkit-{name}-slider"), lab.widget(f"colorkit-{name}-image")
+    caption = lab.widget(f"colorkit-{name}-caption")
     ends = (1.05, -0.05) if handle_fraction(slider) < 0.5 else (-0.05, 1.05)
     for end in ends:
-        _, value, _ = drag_and_check(lab, slider, image, end, "render-factor slider", timeout=timeout)
-        text = caption.inner_text()
+        _, value, _ = drag_and_check(lab, slider, image, end, what, timeout=timeout)
+        caption_ok(value, caption.inner_text())
+        image.scroll_into_view_if_needed()
+        lab.screenshot("_" + ("max" if end > 0.5 else "min"))
+    lab.assert_no_callback_errors()
+
+
+def check_render_factor(lab, timeout: float = 120) -> None:
+    def caption_ok(value, text):
         side = 16 * int(value)
         assert text.startswith(f"render factor {value}: the model saw {side} x {side} px"), (
             f"{lab.notebook}: the caption does not follow the render-factor slider at {value}: {text!r}"
         )
         assert re.search(r"\d+\.\d\d s, memory \+\d+ MB", text), f"{lab.notebook}: no time and memory in {text!r}"
-        image.scroll_into_view_if_needed()
-        lab.screenshot("_" + ("max" if end > 0.5 else "min"))
-    lab.assert_no_callback_errors()
+
+    drag_to_both_ends(lab, "render", "render-factor slider", caption_ok, timeout)
 
 
 # 07: the imports, photos and models, the widget (not the training logs, metric tables and cost measurements)
@@ -267,17 +275,11 @@ def test_07_render_factor_slider_both_ends(lab):
 
 
 def check_frame_slider(lab, timeout: float = 60) -> None:
-    slider, image = lab.widget("colorkit-frame-slider"), lab.widget("colorkit-frame-image")
-    caption = lab.widget("colorkit-frame-caption")
-    ends = (1.05, -0.05) if handle_fraction(slider) < 0.5 else (-0.05, 1.05)
-    for end in ends:
-        _, value, _ = drag_and_check(lab, slider, image, end, "frame slider", timeout=timeout)
-        text = caption.inner_text()
+    def caption_ok(value, text):
         assert re.match(rf"frame {value} of \d+ \(\d+\.\d\d s\) · JS divergence to the previous frame: original ",
                         text), f"{lab.notebook}: the caption does not follow the frame slider at {value}: {text!r}"
-        image.scroll_into_view_if_needed()
-        lab.screenshot("_" + ("max" if end > 0.5 else "min"))
-    lab.assert_no_callback_errors()
+
+    drag_to_both_ends(lab, "frame", "frame slider", caption_ok, timeout)
 
 
 # 08: the imports, clips and models, the network outputs per clip, the downsized frames, the widget
