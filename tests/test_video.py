@@ -131,7 +131,7 @@ def test_bad_inputs_are_clear_errors_naming_the_file(tmp_path, clip):
         read_video(tmp_path / "half.mp4")
 
 
-def test_truncated_avi_is_detected(tmp_path):
+def test_truncated_unknown_codec_and_empty_avi_are_clear_errors(tmp_path):
     frames = panning(2, n=40, h=64, w=96)
     src = tmp_path / "full.avi"
     with av.open(str(src), "w") as out:
@@ -145,6 +145,10 @@ def test_truncated_avi_is_detected(tmp_path):
     (tmp_path / "cut.avi").write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(ColorkitError, match="cut.avi: .*truncated"):
         read_video(tmp_path / "cut.avi")
+    assert data.count(b"FMP4") == 2  # the codec's tag, in the stream header and the format chunk
+    (tmp_path / "unknown.avi").write_bytes(data.replace(b"FMP4", b"ZQZQ"))  # a codec no FFmpeg knows
+    with pytest.raises(ColorkitError, match=r"unknown.avi: its video codec \(unknown\) cannot be decoded"):
+        read_video(tmp_path / "unknown.avi")
     (tmp_path / "empty.avi").write_bytes(data[: data.find(b"movi") + 4])  # the header, not one frame
     assert probe(tmp_path / "empty.avi").frames == 40
     with pytest.raises(ColorkitError, match="empty.avi: holds zero decodable frames"):
