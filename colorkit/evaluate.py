@@ -53,9 +53,15 @@ def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: i
     trues = [img for _, img in samples]
     if bins is None or prior is None:
         bins, prior, _ = rebalance_reference(trues)
-    preds = [colorizer.colorize(img, temperature=temperature, size=size)
-             for img in tqdm(trues, desc=colorizer.name, leave=False, disable=not progress)]
+    preds = colorize_all(colorizer, trues, size, temperature, progress)
     return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
+
+
+def colorize_all(colorizer, images: list[np.ndarray], size: int = 256, temperature: float = 0.38,
+                 progress: bool = True) -> list[np.ndarray]:
+    """``colorizer`` on the lightness of every image, with a progress bar named after it."""
+    return [colorizer.colorize(img, temperature=temperature, size=size)
+            for img in tqdm(images, desc=colorizer.name, leave=False, disable=not progress)]
 
 
 def sample_categories(names, samples_dir=SAMPLES_DIR) -> dict[str, str]:
@@ -95,8 +101,7 @@ def evaluate_with_intervals(models: list, samples=None, size: int = 256, tempera
     preds = {"grey": [grey_image(t) for t in trues]}
     for m in models:
         col = m if isinstance(m, Colorizer) else Colorizer(m)
-        preds[col.name] = [col.colorize(img, temperature=temperature, size=size)
-                           for img in tqdm(trues, desc=col.name, leave=False, disable=not progress)]
+        preds[col.name] = colorize_all(col, trues, size, temperature, progress)
     parts = {name: image_parts(p, trues, bins, prior, progress=False) for name, p in preds.items()}
     rows = {name: {**row_from_parts(pt), "n_images": len(trues)} for name, pt in parts.items()}
     intervals = {name: metric_intervals(pt, n_resamples=n_resamples) for name, pt in parts.items()}

@@ -186,6 +186,13 @@ def resize_long_side(image: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
 
 
+def file_mode() -> int:
+    """The permissions of an ordinary new file: 0666 minus the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike, content: bytes | str | Callable) -> Path:
     """Write ``path`` all at once or not at all: into a temp file beside it, then ``os.replace``.
 
@@ -202,9 +209,7 @@ def atomic_write(path: str | os.PathLike, content: bytes | str | Callable) -> Pa
                 content(f)
             else:
                 f.write(content.encode("utf-8") if isinstance(content, str) else content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

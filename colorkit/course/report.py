@@ -14,6 +14,7 @@ and style tags that would load anything from the network are removed from it.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from pathlib import Path
@@ -38,18 +39,21 @@ td:first-child, th:first-child { text-align: left; }
 """
 
 
-def figure_uris(nb_path: Path, limit: int = MAX_FIGURES) -> list[str]:
-    """The first ``limit`` image outputs (PNG or JPEG) of an executed notebook as ``data:`` URIs."""
+def image_outputs(nb_path: Path):
+    """(mime, base64 text) of every image output of an executed notebook, in order (PNG preferred over JPEG)."""
     nb = json.loads(Path(nb_path).read_text())
-    uris = []
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             for mime in ("image/png", "image/jpeg"):
                 data = out.get("data", {}).get(mime)
-                if data and len(uris) < limit:
-                    b64 = data if isinstance(data, str) else "".join(data)
-                    uris.append(f"data:{mime};base64,{b64.strip()}")
-    return uris
+                if data:
+                    yield mime, (data if isinstance(data, str) else "".join(data)).strip()
+                    break
+
+
+def figure_uris(nb_path: Path, limit: int = MAX_FIGURES) -> list[str]:
+    """The first ``limit`` image outputs (PNG or JPEG) of an executed notebook as ``data:`` URIs."""
+    return [f"data:{mime};base64,{b64}" for mime, b64 in itertools.islice(image_outputs(nb_path), limit)]
 
 
 def render_notebook_html(nb_path: Path) -> Path:

@@ -59,18 +59,14 @@ def _error_cell(nb_path: Path) -> str:
 def extract_figures(nb_path: Path, out_dir: Path) -> int:
     """Write every image output of an executed notebook to ``out_dir/<stem>_K.png`` (or ``.jpg``: photo
     figures are stored as JPEG); return the count."""
-    nb = json.loads(nb_path.read_text())
+    from colorkit.course.report import image_outputs
+
     count = 0
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            for mime, suffix in (("image/png", "png"), ("image/jpeg", "jpg")):
-                img = out.get("data", {}).get(mime)
-                if img:
-                    count += 1
-                    out_dir.mkdir(parents=True, exist_ok=True)
-                    data = img if isinstance(img, str) else "".join(img)
-                    (out_dir / f"{nb_path.stem}_{count}.{suffix}").write_bytes(base64.b64decode(data))
-                    break
+    for mime, data in image_outputs(nb_path):
+        count += 1
+        out_dir.mkdir(parents=True, exist_ok=True)
+        suffix = "png" if mime == "image/png" else "jpg"
+        (out_dir / f"{nb_path.stem}_{count}.{suffix}").write_bytes(base64.b64decode(data))
     return count
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+import torch
 
 from colorkit.exercises import exercise
 from colorkit.metrics import js_divergence
-from colorkit.video.temporal import ema_weights
+from colorkit.video.temporal import TemporalEMA, ema_weights
 
 T, ALPHA = 20, 0.2  # 08.1: ColorUNet's temporal layer
 # 08.2: the 4-bin histograms of one channel in two consecutive frames
@@ -21,13 +21,16 @@ FRAMES_AFTER_CUT = 3  # the output at the third frame of the new shot (frames 0,
 
 
 def ema_across_cut(reset: bool) -> float:
-    """The temporal layer's output at the ``FRAMES_AFTER_CUT``-th frame of the new shot."""
-    w = ema_weights(T, ALPHA)
-    seq = [BEFORE] * SHOT_FRAMES + [AFTER] * FRAMES_AFTER_CUT
+    """The temporal layer's output (:class:`colorkit.video.temporal.TemporalEMA`) at the ``FRAMES_AFTER_CUT``-th
+    frame of the new shot, with or without a reset at the cut."""
+    layer = TemporalEMA(T, ALPHA)
+    for v in [BEFORE] * SHOT_FRAMES:
+        layer(torch.tensor([v], dtype=torch.float64))
     if reset:
-        seq = seq[SHOT_FRAMES:]
-    past = np.array(seq[::-1][: T + 1])  # newest first
-    return float((w[: len(past)] * past).sum() / w[: len(past)].sum())
+        layer.reset()
+    for v in [AFTER] * FRAMES_AFTER_CUT:
+        out = layer(torch.tensor([v], dtype=torch.float64))
+    return float(out.item())
 
 
 @exercise("08.1", hint="The weights are e^(-alpha i) for i = 0..T, divided by their sum so they add up to 1. Give "

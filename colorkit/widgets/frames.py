@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from colorkit.errors import ColorkitError
-from colorkit.metrics import channel_histograms, js_divergence
+from colorkit.metrics import js_curve
 from colorkit.widgets import png_bytes
 
 
@@ -45,10 +45,7 @@ def frame_explorer(versions: dict[str, np.ndarray], fps: float = 25.0, start: in
     T = next(iter(shapes))[0]
     if not 0 <= start < T:
         raise ColorkitError(f"frame_explorer: start must be a frame index from 0 to {T - 1}, got {start!r}")
-    jsd = {}
-    for name, v in versions.items():
-        h = channel_histograms(v)
-        jsd[name] = np.concatenate([[0.0], js_divergence(h[:-1], h[1:]).mean(axis=1)])
+    jsd = {name: np.concatenate([[0.0], js_curve(v, 1) if T > 1 else []]) for name, v in versions.items()}
     slider = w.IntSlider(value=start, min=0, max=T - 1, step=1, description="frame", continuous_update=False,
                          layout=w.Layout(width=f"{width}px"))
     slider.add_class("colorkit-frame-slider")
