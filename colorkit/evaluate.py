@@ -89,10 +89,12 @@ def category_rows(parts: dict, names: list[str], categories: dict[str, str]) -> 
 
 
 def evaluate_with_intervals(models: list, samples=None, size: int = 256, temperature: float = 0.38,
-                            n_resamples: int = 2000, progress: bool = True):
+                            n_resamples: int = 2000, progress: bool = True, semantic: bool = False):
     """Like :func:`evaluate_models`, with bootstrap 95 % intervals over the photos: returns
     ``(rows, intervals, parts)``, ``intervals[name][metric] = (low, high)`` and ``parts[name]`` each
-    method's :func:`colorkit.metrics.image_parts` (for per-category rows, :func:`category_rows`)."""
+    method's :func:`colorkit.metrics.image_parts` (for per-category rows, :func:`category_rows`).
+    ``models`` may hold Colorizers, checkpoint names, or any object with ``name`` and ``colorize(image,
+    temperature=, size=)`` (e.g. :class:`colorkit.levin.IdealScribbler`)."""
     from colorkit.metrics import grey_image, image_parts, metric_intervals, row_from_parts
 
     samples = sample_images(samples) if samples is None or isinstance(samples, (str, Path)) else samples
@@ -100,9 +102,10 @@ def evaluate_with_intervals(models: list, samples=None, size: int = 256, tempera
     bins, prior, _ = rebalance_reference(trues)
     preds = {"grey": [grey_image(t) for t in trues]}
     for m in models:
-        col = m if isinstance(m, Colorizer) else Colorizer(m)
+        col = m if hasattr(m, "colorize") else Colorizer(m)
         preds[col.name] = colorize_all(col, trues, size, temperature, progress)
-    parts = {name: image_parts(p, trues, bins, prior, progress=False) for name, p in preds.items()}
+    parts = {name: image_parts(p, trues, bins, prior, progress=False, semantic=semantic)
+             for name, p in tqdm(preds.items(), desc="metrics", leave=False, disable=not progress)}
     rows = {name: {**row_from_parts(pt), "n_images": len(trues)} for name, pt in parts.items()}
     intervals = {name: metric_intervals(pt, n_resamples=n_resamples) for name, pt in parts.items()}
     return rows, intervals, parts

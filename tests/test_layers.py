@@ -28,7 +28,7 @@ LAYERS = {
     3: ["models", "losses", "metrics"],
     4: ["checkpoint", "methods", "train"],
     5: ["infer", "evaluate", "video"],
-    6: ["viz", "widgets", "course", "exercises", "cli"],
+    6: ["viz", "widgets", "course", "exercises", "cli", "study"],
 }
 LAYER_OF = {unit: n for n, units in LAYERS.items() for unit in units}
 

@@ -145,3 +145,112 @@ def test_black_and_white_photos_are_grey_and_credited():
         assert grey.dtype == np.uint8 and grey.ndim == 2 and min(grey.shape) >= 256, name
         assert grey.std() > 20 and credit  # a real photograph, with its credit
     assert photos[0][1].shape == (705, 1024)
+
+
+# ---------------------------------------------------------------- colorkit.study: the study's own machinery
+
+
+class HalfChroma:
+    """A stand-in colorizer: the truth's chroma halved (it cheats, which the study must still score right)."""
+
+    name = "half"
+
+    def colorize(self, image, temperature=0.38, size=256):
+        import torch
+
+        from colorkit.color import image_to_tensor, lab_to_rgb, rgb_to_lab, tensor_to_image
+
+        lab = rgb_to_lab(image_to_tensor(image))
+        return tensor_to_image(lab_to_rgb(torch.cat([lab[:, :1], lab[:, 1:] * 0.5], dim=1)))
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    from colorkit.evaluate import sample_images
+    from colorkit.study import run_study
+
+    samples = sample_images()[:8]
+    return run_study(samples, {"half": HalfChroma()}, n_resamples=300, semantic=False, progress=False)
+
+
+def test_run_study_scores_every_method_with_intervals(small_study):
+    from colorkit.study import interval_excludes, paired_difference
+
+    st = small_study
+    assert list(st.rows) == ["grey", "half"] and len(st.preds["half"]) == 8 == len(st.names)
+    assert st.rows["half"]["psnr"] > st.rows["grey"]["psnr"]
+    assert st.rows["half"]["chroma_ratio"] == pytest.approx(0.5, abs=0.08)
+    for name in st.rows:
+        for metric, (lo, hi) in st.intervals[name].items():
+            assert lo <= st.rows[name][metric] + 1e-9 and st.rows[name][metric] <= hi + 1e-9, (name, metric)
+    d, lo, hi = paired_difference(st, "half", "grey", "psnr", n_resamples=300)
+    assert d == pytest.approx(st.rows["half"]["psnr"] - st.rows["grey"]["psnr"]) and 0 < lo <= d <= hi
+    assert interval_excludes(st, "half", "grey", "chroma_ratio")
+    assert st.originals["chroma_ratio"] == pytest.approx(1.0) and st.categories["astronaut"] == "people"
+
+
+def test_vectorized_intervals_equal_one_resample_at_a_time(small_study):
+    from colorkit.metrics import metric_intervals, row_from_parts
+
+    parts = small_study.parts["half"]
+    keys = list(row_from_parts(parts))
+    low, high = bootstrap_interval(len(parts["psnr"]), lambda idx: [row_from_parts(parts, idx)[k] for k in keys],
+                                   n_resamples=300)
+    fast = metric_intervals(parts, n_resamples=300)
+    for k, lo, hi in zip(keys, low, high):
+        assert fast[k] == pytest.approx((lo, hi), rel=1e-9, abs=1e-12), k
+
+
+def test_rankings_follow_each_metrics_goal():
+    from colorkit.study import rankings
+
+    rows = {"a": {"psnr": 22.0, "false_colour": 0.3, "colorfulness": 60.0, "chroma_ratio": 1.3},
+            "b": {"psnr": 21.0, "false_colour": 0.1, "colorfulness": 30.0, "chroma_ratio": 0.9},
+            "levin_1pct": {"psnr": 30.0, "false_colour": 0.0, "colorfulness": 45.0, "chroma_ratio": 1.0}}
+    r = rankings(rows, {"colorfulness": 40.0})
+    assert r["psnr"] == ["a", "b"] and r["false_colour"] == ["b", "a"]  # levin (told the answer) is left out
+    assert r["colorfulness"] == ["b", "a"] and r["chroma_ratio"] == ["b", "a"]  # closest to the originals / to 1
+    assert "colorfulness" not in rankings(rows)  # no originals' value: no ranking by closeness
+
+
+def test_ideal_scribbler_keeps_the_luma_and_beats_grey():
+    from colorkit.color import image_to_tensor, rgb_to_yuv
+    from colorkit.evaluate import sample_images
+    from colorkit.levin import IdealScribbler
+    from colorkit.metrics import grey_image, psnr
+
+    photo = dict(sample_images())["fruits"]
+    lv = IdealScribbler(0.01)
+    out = lv.colorize(photo)
+    assert lv.name == "levin_1pct" and out.shape == photo.shape and out.dtype == np.uint8
+    y_in, y_out = (rgb_to_yuv(image_to_tensor(x))[0, 0] for x in (photo, out))
+    assert float((y_in - y_out).abs().mean()) < 0.01  # the photo's own Y (clipping aside)
+    assert psnr(out, photo) > psnr(grey_image(photo), photo) + 2
+    assert np.array_equal(out, lv.colorize(photo))  # the same photo gets the same strokes
+    with pytest.raises(ColorkitError, match="coverage"):
+        IdealScribbler(1.5)
+    with pytest.raises(ColorkitError, match="true colour photo"):
+        lv.colorize(photo[..., 0])
+
+
+def test_html_tables_reach_the_report(tmp_path):
+    import nbformat
+
+    from colorkit.course.report import html_tables
+    from colorkit.study import frames_per_second, html_table
+
+    table = html_table(["method", "psnr"], [["<b>x</b>", "21.0"]], caption="a & b")
+    assert table.startswith("<table class='colorkit-table'>") and "&lt;b&gt;x&lt;/b&gt;" in table
+    assert "<caption>a &amp; b</caption>" in table
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("t")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": table, "text/plain": "t"}),
+                    nbformat.v4.new_output("display_data", data={"text/html": "<div>widget</div>"})]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert html_tables(tmp_path / "x.ipynb") == [table]
+
+    class Sleepy:
+        def colorize(self, image, size=256):
+            time.sleep(0.01)
+    assert 20 < frames_per_second(Sleepy(), n=10, warmup=1) < 100

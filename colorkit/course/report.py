@@ -3,7 +3,8 @@
 Written by ``colorkit reproduce`` after the notebooks ran: the machine and the run, one row per
 notebook (status, runtime, claims checked, links to the executed notebook and to its HTML
 rendering), the metric tables every notebook recorded (:mod:`colorkit.course.record`: keys
-``model.metric``), every claim with its verdict, and the notebooks' figures. Everything is inside
+``model.metric``), the results tables a notebook displayed (the study's, :func:`html_tables`), every claim
+with its verdict, and the notebooks' figures. Everything is inside
 the one file — figures as ``data:`` URIs, the style inline — so it opens from a disk, an e-mail or
 a CI artefact with nothing to install and nothing fetched; the links to the notebooks are relative.
 
@@ -32,7 +33,7 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; 
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; } h3 { margin-top: 1.4em; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } th { background: #f2f2f2; }
-td:first-child, th:first-child { text-align: left; }
+td:first-child, th:first-child { text-align: left; } caption { font-weight: bold; text-align: left; padding: 4px 0; }
 .ok { color: #1a7a2a; } .failed { color: #b02020; font-weight: bold; }
 .figs img { max-width: 100%; border: 1px solid #ddd; margin: 4px 0; }
 .claims li { margin: 2px 0; } .meta { color: #555; }
@@ -49,6 +50,21 @@ def image_outputs(nb_path: Path):
                 if data:
                     yield mime, (data if isinstance(data, str) else "".join(data)).strip()
                     break
+
+
+def html_tables(nb_path: Path) -> list[str]:
+    """Every results table an executed notebook displayed with :func:`colorkit.study.html_table` (HTML outputs that
+    are one ``<table class='colorkit-table'>``, no script), in order: the study's tables, copied onto the page."""
+    nb = json.loads(Path(nb_path).read_text())
+    tables = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get("text/html")
+            text = (data if isinstance(data, str) else "".join(data or [])).strip()
+            if text.startswith("<table class='colorkit-table'>") and text.endswith("</table>") \
+                    and "<script" not in text.lower():
+                tables.append(text)
+    return tables
 
 
 def figure_uris(nb_path: Path, limit: int = MAX_FIGURES) -> list[str]:
@@ -123,6 +139,8 @@ def write_html_index(results, out_dir: Path, profile: str, total_seconds: float,
             items = "".join(f"<li>{'✓' if v else '✗'} {esc(c)}</li>" for c, v in claims)
             parts.append(f"<h3>Claims, checked against the numbers</h3><ul class='claims'>{items}</ul>")
         nb_path = out_dir / f"{r.name}.ipynb"
+        if nb_path.exists() and html_tables(nb_path):
+            parts += ["<h3>Tables</h3>", *html_tables(nb_path)]
         if nb_path.exists():
             figs = figure_uris(nb_path)
             if figs:

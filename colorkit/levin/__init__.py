@@ -50,6 +50,7 @@ The modules, read in this order: ``inputs`` -> ``system`` -> ``solvers`` (with
 :func:`colorize`, the entry point) -> ``scribbles``.
 """
 
+from colorkit.levin.ideal import IdealScribbler
 from colorkit.levin.inputs import as_gray, chroma_of, gray_of, scribble_uv
 from colorkit.levin.scribbles import (
     load_strokes,
@@ -63,7 +64,7 @@ from colorkit.levin.solvers import AMG, RTOL, SolveInfo, colorize, solve_chroma,
 from colorkit.levin.system import LevinSystem, affinity_matrix, build_system, local_scale
 
 __all__ = [
-    "AMG", "RTOL", "LevinSystem", "SolveInfo",
+    "AMG", "RTOL", "IdealScribbler", "LevinSystem", "SolveInfo",
     "affinity_matrix", "as_gray", "build_system", "chroma_of", "colorize", "gray_of", "load_strokes", "local_scale",
     "rasterize_strokes", "read_marked_pair", "sample_scribbles", "save_strokes", "scribble_uv", "solvay_photo",
     "solve_chroma", "solve_direct",

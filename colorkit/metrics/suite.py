@@ -28,7 +28,7 @@ from colorkit.metrics.pixels import (
     ssim,
     vivid_hue_counts,
 )
-from colorkit.metrics.semantic import semantic_agreement
+from colorkit.metrics.semantic import semantic_hits
 from colorkit.metrics.stats import bootstrap_interval
 
 
@@ -61,13 +61,15 @@ def _truth(img: np.ndarray) -> tuple[torch.Tensor, tuple[np.ndarray, np.ndarray]
     return _TRUTH_CACHE[key]
 
 
-def image_parts(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True) -> dict:
+def image_parts(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True,
+                semantic: bool = False) -> dict:
     """Each image's share of every metric, arrays over images (N, ...), so that any subset of the images
     (a bootstrap resample, a category) can be scored the way :func:`evaluate_images` scores them all.
 
     Keys: ``psnr``, ``ssim``, ``colorfulness`` (N,); ``hist`` (N, T + 2) of ab errors and ``hist_rebal``
     (or None); ``chroma_pred``, ``chroma_true``, ``false_hits``, ``false_total``, ``vivid_hits``,
-    ``vivid_total`` (N,) pixel sums. :func:`row_from_parts` pools them.
+    ``vivid_total`` (N,) pixel sums; with ``semantic=True`` also ``semantic_top1`` and ``semantic_top5``
+    (N,) of 0 / 1 (:func:`colorkit.metrics.semantic.semantic_hits`). :func:`row_from_parts` pools them.
     """
     if len(preds) != len(trues) or len(preds) == 0:
         raise ColorkitError("evaluate_images: need equally many predictions and truths, "
@@ -98,6 +100,8 @@ def image_parts(preds, trues, bins=None, prior=None, max_threshold: int = 150, p
         parts["chroma_true"][i] = float(ch_t[0].sum())
         parts["false_hits"][i], parts["false_total"][i] = false_colour_counts(None, None, chroma_hue=(ch_p, ch_t))
         parts["vivid_hits"][i], parts["vivid_total"][i] = vivid_hue_counts(None, None, chroma_hue=(ch_p, ch_t))
+    if semantic:
+        parts["semantic_top1"], parts["semantic_top5"] = semantic_hits(list(preds), list(trues))
     return parts
 
 
@@ -117,7 +121,45 @@ def row_from_parts(parts: dict, idx=None) -> dict:
     row["chroma_ratio"] = total("chroma_pred") / total("chroma_true") if total("chroma_true") > 0 else math.nan
     row["false_colour"] = total("false_hits") / total("false_total") if total("false_total") else math.nan
     row["vivid_hue"] = total("vivid_hits") / total("vivid_total") if total("vivid_total") else math.nan
+    for key in ("semantic_top1", "semantic_top5"):
+        if key in parts:
+            row[key] = float(parts[key][idx].mean())
     return row
+
+
+def rows_from_resamples(parts: dict, idx: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`row_from_parts` for many resamples at once: ``idx`` (R, n) image indices -> metric -> (R,) values.
+
+    Each resample is a count per image (R, n_images); every pooled sum and mean over images is then one
+    matrix product with the per-image parts, so 2000 resamples cost about as much as a few rows.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    R, n = idx.shape
+    counts = np.zeros((R, len(parts["psnr"])))
+    np.add.at(counts, (np.repeat(np.arange(R), n), idx.ravel()), 1.0)
+
+    def total(key):
+        return counts @ parts[key]
+
+    def auc(hist):  # (R, T + 2) -> (R,), as auc_from_histogram row by row
+        sums = counts @ hist
+        return (np.cumsum(sums[:, :-1], axis=1) / sums.sum(axis=1, keepdims=True)).mean(axis=1)
+
+    def share(hits, whole):
+        num, den = total(hits), total(whole)
+        return np.divide(num, den, out=np.full(R, np.nan), where=den > 0)
+
+    rows = {"psnr": total("psnr") / n, "ssim": total("ssim") / n, "auc": auc(parts["hist"])}
+    if parts["hist_rebal"] is not None:
+        rows["auc_rebal"] = auc(parts["hist_rebal"])
+    rows["colorfulness"] = total("colorfulness") / n
+    rows["chroma_ratio"] = share("chroma_pred", "chroma_true")
+    rows["false_colour"] = share("false_hits", "false_total")
+    rows["vivid_hue"] = share("vivid_hits", "vivid_total")
+    for key in ("semantic_top1", "semantic_top5"):
+        if key in parts:
+            rows[key] = total(key) / n
+    return rows
 
 
 def metric_intervals(parts: dict, n_resamples: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
@@ -125,11 +167,13 @@ def metric_intervals(parts: dict, n_resamples: int = 2000, level: float = 0.95, 
 
     The photos are resampled with replacement and every metric recomputed on the resample (pooled ones
     pooled again), ``n_resamples`` times (:func:`colorkit.metrics.stats.bootstrap_interval`, percentile
-    method); seeded, so the same parts give the same intervals.
+    method; all resamples at once through :func:`rows_from_resamples`); seeded, so the same parts give the
+    same intervals.
     """
     keys = list(row_from_parts(parts))
-    low, high = bootstrap_interval(len(parts["psnr"]), lambda idx: [row_from_parts(parts, idx)[k] for k in keys],
-                                   n_resamples=n_resamples, level=level, seed=seed)
+    low, high = bootstrap_interval(len(parts["psnr"]),
+                                   lambda idx: np.stack([rows_from_resamples(parts, idx)[k] for k in keys]),
+                                   n_resamples=n_resamples, level=level, seed=seed, vectorized=True)
     return {k: (float(lo), float(hi)) for k, lo, hi in zip(keys, low, high)}
 
 
@@ -145,10 +189,7 @@ def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 15
     image, so opt-in), and ``"n_images"``.
     ab comes from the images themselves (sRGB -> Lab), as a reader would see them.
     """
-    row = row_from_parts(image_parts(preds, trues, bins, prior, max_threshold, progress))
-    if semantic:
-        agreement = semantic_agreement(list(preds), list(trues))
-        row["semantic_top1"], row["semantic_top5"] = agreement["top1"], agreement["top5"]
+    row = row_from_parts(image_parts(preds, trues, bins, prior, max_threshold, progress, semantic))
     row["n_images"] = len(preds)
     return row
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from colorkit.course.reproduce import NotebookResult, write_html_report
 from colorkit.paths import REPORTS_DIR
+from colorkit.study import html_table
 
 from conftest import SCREENSHOT_DIR
 
@@ -37,6 +38,9 @@ def fake_run(tmp_path: Path) -> Path:
         cell = nbformat.v4.new_code_cell("show()")
         cell.outputs = [nbformat.v4.new_output("display_data", data={mime: _image(fmt, colour), "text/plain": "fig"})]
         nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), cell]
+        if name == "02_second":  # a results table displayed by the study
+            table = html_table(["method", "psnr"], [["grey", "20.5"], ["nogan", "21.6"]], caption="the study's table")
+            cell.outputs.append(nbformat.v4.new_output("display_data", data={"text/html": table}))
         nbformat.write(nb, out / f"{name}.ipynb")
         numbers = {"grey.psnr": 20.5, "grey.ssim": 0.9, f"model_{name}.psnr": 22.0, "claim: it works": True}
         results.append(NotebookResult(name, "ok", 3.0, numbers, "", 1))
@@ -70,6 +74,7 @@ def test_report_page_loads_offline(browser, tmp_path):
     page_path = fake_run(tmp_path)
     text = page_path.read_text()
     assert "01_first" in text and "model_01_first" in text and "✓ it works" in text
+    assert "<caption>the study&#x27;s table</caption>" in text or "<caption>the study's table</caption>" in text
     assert (tmp_path / "reports" / "pretrained" / "01_first.html").is_file()
     check_page(browser, page_path, "test_report_page_loads_offline")
 

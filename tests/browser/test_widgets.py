@@ -20,8 +20,8 @@ DOM contracts (CSS classes the notebooks' widgets carry):
 - 07_nogan: ``colorkit-render-slider`` (IntSlider, render factor 7-45), ``colorkit-render-image`` (the photo
   re-colorized at that factor), ``colorkit-render-caption`` (label; see ``colorkit/widgets/render_factor.py``).
 - the study's Turing test (``colorkit/widgets/turing.py``): images ``colorkit-turing-left`` / ``-right``, buttons
-  ``colorkit-turing-pick-left`` / ``-right``, status ``colorkit-turing-status``; played on a stand-in notebook
-  until notebook 09 uses it.
+  ``colorkit-turing-pick-left`` / ``-right``, status ``colorkit-turing-status``; played through 09_study's own
+  parameters and Turing-test cells, on a small stand-in for its study.
 - 08_video: ``colorkit-frame-slider`` (IntSlider over the frames of a clip), ``colorkit-frame-image`` (that frame in
   every version, side by side), ``colorkit-frame-caption`` (label; see ``colorkit/widgets/frames.py``).
 """
@@ -395,15 +395,41 @@ def test_temperature_contract_on_a_stand_in(lab):
 
 # ---------------------------------------------------------------- the Turing test (the study), through the browser
 
-STAND_IN_TURING = """\
-from colorkit.widgets.turing import TuringTest, make_pairs
+NB09 = "09_study.ipynb"
 
+# Notebook 09's own parameters cell and Turing-test cells (tagged "turing"), after a small stand-in for its study
+# (which scores every method on every photo: minutes, nbval's job) and two overrides: answers go to the test's folder.
+TURING_SETUP = """\
+import types
+import numpy as np
 rng = np.random.default_rng(0)
-truths = {f"p{i}": rng.integers(0, 256, (60, 80, 3), dtype=np.uint8) for i in range(4)}
-fakes = {"dull": {k: v // 2 for k, v in truths.items()}, "inverted": {k: 255 - v for k, v in truths.items()}}
-test = TuringTest(make_pairs(truths, fakes, per_method=2, seed=1), out_dir="turing_answers", seed=2, width=160)
-test.widget
+names = [f"p{i}" for i in range(4)]
+truths = [rng.integers(0, 256, (60, 80, 3), dtype=np.uint8) for _ in names]
+preds = {m: [(t // (k + 2)).astype(np.uint8) for t in truths] for k, m in enumerate(TURING_METHODS)}
+study = types.SimpleNamespace(names=names, truths=truths, preds=preds)
+TURING_PER_METHOD, TURING_ANSWERS = 2, "turing_answers"
+from IPython.display import HTML, display
+from colorkit import metrics
+from colorkit.study import html_table
+from colorkit.widgets.turing import fooling_rates, load_sessions
 """
+
+
+def write_turing_notebook(lab) -> str:
+    """09's parameters cell + the stand-in + 09's "turing" cells, in the server's root; returns its name."""
+    src = NOTEBOOKS_DIR / NB09
+    if not src.exists():
+        pytest.skip(f"notebooks/{NB09} does not exist yet")
+    nb09 = nbformat.read(src, as_version=4)
+    params = [c for c in nb09.cells if "parameters" in c.metadata.get("tags", [])]
+    turing = [c for c in nb09.cells if "turing" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and len(turing) == 2, "09 needs one parameters cell and two cells tagged 'turing'"
+    assert "TuringTest(" in turing[0].source and "fooling_rates(" in turing[1].source
+    nb = nbformat.v4.new_notebook(metadata=nb09.metadata)
+    nb.cells = [nbformat.v4.new_code_cell(c.source) for c in (params[0], *turing)]
+    nb.cells.insert(1, nbformat.v4.new_code_cell(TURING_SETUP))
+    nbformat.write(nb, lab.root / "turing_09.ipynb")
+    return "turing_09.ipynb"
 
 
 def test_turing_session_through_the_browser(lab):
@@ -412,7 +438,7 @@ def test_turing_session_through_the_browser(lab):
 
     from colorkit.widgets.turing import fooling_rates, load_sessions
 
-    lab.open(write_stand_in(lab, "stand_in_turing.ipynb", STAND_IN_TURING))
+    lab.open(write_turing_notebook(lab))
     lab.run_all(timeout=90)
     lab.assert_no_errors()
     status, left = lab.widget("colorkit-turing-status"), lab.widget("colorkit-turing-left")
@@ -423,20 +449,26 @@ def test_turing_session_through_the_browser(lab):
             time.sleep(0.2)
         return status.inner_text()
 
-    for i in range(4):
-        assert f"Pair {i + 1} of 4" in wait_for_status(f"Pair {i + 1} of 4"), f"pair {i + 1} never shown"
+    first = re.search(r"Pair 1 of (\d+)", wait_for_status("Pair 1 of"))
+    assert first, f"no first pair: {status.inner_text()!r}"
+    n_pairs = int(first[1])
+    assert n_pairs >= 4 and n_pairs % 2 == 0  # 2 pairs per method of 09's TURING_METHODS
+    for i in range(n_pairs):
+        shown = f"Pair {i + 1} of {n_pairs}"
+        assert shown in wait_for_status(shown), f"pair {i + 1} never shown"
         lab.image_ready(left)
-        picks[i % 2].click()  # left, right, left, right
+        picks[i % 2].click()  # left, right, left, right, ...
     text = wait_for_status("Done.")
-    assert "Done." in text, f"no end of session after 4 answers: {text!r}"
+    assert "Done." in text, f"no end of session after {n_pairs} answers: {text!r}"
     lab.screenshot()
     files = sorted((lab.root / "turing_answers").glob("session-*.json"))
     assert len(files) == 1, files
     answers = json.loads(files[0].read_text())["answers"]
-    assert [a["picked"] for a in answers] == ["left", "right", "left", "right"]
+    assert [a["picked"] for a in answers] == ["left", "right"] * (n_pairs // 2)
     assert all(a["fooled"] == (a["picked"] != a["real_side"]) for a in answers)
     fooled = sum(a["fooled"] for a in answers)
-    assert f"in {fooled} of 4 pairs" in text
+    assert f"in {fooled} of {n_pairs} pairs" in text
     rates = fooling_rates(load_sessions(lab.root / "turing_answers"))
-    assert sum(r["n"] for r in rates.values()) == 4 and sum(r["fooled"] for r in rates.values()) == fooled
+    assert sum(r["n"] for r in rates.values()) == n_pairs and sum(r["fooled"] for r in rates.values()) == fooled
+    assert all(r["n"] == 2 and r["low"] <= r["rate"] <= r["high"] for r in rates.values())
     lab.assert_no_callback_errors()
