@@ -19,8 +19,10 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,19 @@ from colorkit.infer import Colorizer, training_scorer, validation_images  # noqa
 from colorkit.metrics import evaluate_images, grey_baseline, metric_table, write_table
 from colorkit.metrics.reference import rebalance_reference, training_prior  # noqa: F401 (re-exported)
 from colorkit.paths import SAMPLES_DIR
+
+
+def as_colorizer(m):
+    """A Colorizer, a checkpoint name or path, ``levin_<N>pct`` (Levin's method told N % of the true colours,
+    :class:`colorkit.levin.IdealScribbler`), or any object with ``name`` and ``colorize`` -> a colorizer."""
+    if hasattr(m, "colorize"):
+        return m
+    levin = re.fullmatch(r"levin_(\d+(?:\.\d+)?)pct", str(m))
+    if levin:
+        from colorkit.levin import IdealScribbler
+
+        return IdealScribbler(float(levin[1]) / 100, name=str(m))
+    return Colorizer(m)
 
 
 def sample_images(folder=None, missing_ok: bool = False) -> list[tuple[str, np.ndarray]]:
@@ -62,6 +77,35 @@ def colorize_all(colorizer, images: list[np.ndarray], size: int = 256, temperatu
     """``colorizer`` on the lightness of every image, with a progress bar named after it."""
     return [colorizer.colorize(img, temperature=temperature, size=size)
             for img in tqdm(images, desc=colorizer.name, leave=False, disable=not progress)]
+
+
+def colorize_and_score(colorizers, images: list[np.ndarray], score, size: int = 256,
+                       temperature: float = 0.38, progress: bool = True, keep: bool = False):
+    """Each colorizer (a list, see :func:`as_colorizer`, or a dict name -> colorizer) on the lightness of every
+    image, and ``score(predictions)`` of each method's outputs.
+
+    A method is scored in a background thread while the next one colorizes: the scoring is mostly
+    single-threaded numpy and scipy, the networks use every core, so the two overlap (the results are the
+    same as one after the other). Returns ``(scores, seconds, preds)``: name -> ``score``'s result, name ->
+    mean colorization seconds per image, and name -> the outputs if ``keep`` (else an empty dict).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    named = colorizers.items() if isinstance(colorizers, dict) else [(None, m) for m in colorizers]
+    jobs, seconds, preds = {}, {}, {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for name, m in named:
+            col = as_colorizer(m)
+            name = name or col.name
+            t0 = time.perf_counter()
+            out = colorize_all(col, images, size, temperature, progress)
+            seconds[name] = (time.perf_counter() - t0) / max(1, len(images))
+            if keep:
+                preds[name] = out
+            jobs[name] = pool.submit(score, out)
+            del out
+        scores = {name: job.result() for name, job in jobs.items()}
+    return scores, seconds, preds
 
 
 def sample_categories(names, samples_dir=SAMPLES_DIR) -> dict[str, str]:
@@ -100,12 +144,12 @@ def evaluate_with_intervals(models: list, samples=None, size: int = 256, tempera
     samples = sample_images(samples) if samples is None or isinstance(samples, (str, Path)) else samples
     trues = [img for _, img in samples]
     bins, prior, _ = rebalance_reference(trues)
-    preds = {"grey": [grey_image(t) for t in trues]}
-    for m in models:
-        col = m if hasattr(m, "colorize") else Colorizer(m)
-        preds[col.name] = colorize_all(col, trues, size, temperature, progress)
-    parts = {name: image_parts(p, trues, bins, prior, progress=False, semantic=semantic)
-             for name, p in tqdm(preds.items(), desc="metrics", leave=False, disable=not progress)}
+
+    def score(preds):
+        return image_parts(preds, trues, bins, prior, progress=False, semantic=semantic)
+
+    parts = {"grey": score([grey_image(t) for t in trues])}
+    parts.update(colorize_and_score(models, trues, score, size, temperature, progress)[0])
     rows = {name: {**row_from_parts(pt), "n_images": len(trues)} for name, pt in parts.items()}
     intervals = {name: metric_intervals(pt, n_resamples=n_resamples) for name, pt in parts.items()}
     return rows, intervals, parts
@@ -132,9 +176,11 @@ def evaluate_models(models: list, samples=None, out=None, size: int = 256, tempe
     trues = [img for _, img in samples]
     bins, prior, source = rebalance_reference(trues)
     rows = {"grey": grey_baseline(trues, bins=bins, prior=prior, progress=False, semantic=semantic)}
-    for m in models:
-        col = m if isinstance(m, Colorizer) else Colorizer(m)
-        rows[col.name] = evaluate_colorizer(col, samples, size, temperature, bins, prior, progress, semantic)
+
+    def score(preds):
+        return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
+
+    rows.update(colorize_and_score(models, trues, score, size, temperature, progress)[0])
     if out is not None:
         out = Path(out)
         write_table(rows, out / "metrics.csv", out / "metrics.md")
@@ -294,7 +340,8 @@ def add_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", default=None, metavar="DIR",
                         help="folder of colour photos to evaluate on (default: data/samples)")
     parser.add_argument("--models", nargs="+", required=True,
-                        help="model names in data/checkpoints/ or checkpoint paths")
+                        help="model names in data/checkpoints/ or checkpoint paths; levin_1pct for Levin's method "
+                             "with strokes on 1 %% of the pixels in the true colours (notebook 09's reference)")
     parser.add_argument("--samples", default=None, help="the same as DIR")
     parser.add_argument("--out", required=True, help="folder for metrics.csv and metrics.md")
     parser.add_argument("--size", type=int, default=256, help="working size")
@@ -310,8 +357,6 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.folder and args.samples and Path(args.folder) != Path(args.samples):
         raise ColorkitError(f"give the photo folder once: DIR {args.folder} and --samples {args.samples} differ")
     folder = args.folder or args.samples
-    if args.intervals and args.semantic:
-        raise ColorkitError("--semantic has no bootstrap intervals yet: run it without --intervals")
     if folder is not None and not Path(folder).is_dir():
         raise ColorkitError("is not a folder of photos", path=folder)
     if not args.intervals:
@@ -320,7 +365,8 @@ def run_cli(args: argparse.Namespace) -> int:
         return 0
     from colorkit.io import atomic_write
 
-    rows, intervals, parts = evaluate_with_intervals(args.models, folder, args.size, args.temperature)
+    rows, intervals, parts = evaluate_with_intervals(args.models, folder, args.size, args.temperature,
+                                                     semantic=args.semantic)
     out = Path(args.out)
     write_table(rows, out / "metrics.csv", out / "metrics.md")
     names = [n for n, _ in sample_images(folder)]

@@ -200,16 +200,41 @@ def _nearest_k(x: torch.Tensor, bins: torch.Tensor, k: int) -> tuple[torch.Tenso
     return (x[:, None, :] - bins[idx]).pow(2).sum(-1), idx
 
 
+def _grid_step(bins: torch.Tensor) -> float | None:
+    """The step of the square grid the bin centres (Q, 2) lie on (all multiples of it), or None."""
+    coords = torch.unique(bins)
+    if len(coords) < 2:
+        return None
+    step = float(torch.diff(coords).min())
+    return step if step > 0 and torch.equal((bins / step).round() * step, bins) else None
+
+
 def nearest_bin(ab: torch.Tensor, bins: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
-    """Index of the nearest bin centre for every pixel: ab (N, 2, H, W) -> (N, H, W) long."""
+    """Index of the nearest bin centre for every pixel: ab (N, 2, H, W) -> (N, H, W) long.
+
+    Bins on a square grid (the gamut bins): a pixel's nearest grid point is its ab rounded to the grid, and when
+    that point is a bin it is the nearest bin; only pixels whose rounded point is not a bin are compared with
+    every bin. Other bin sets: compared with every bin.
+    """
     _check_ab(ab, "nearest_bin")
     N, _, H, W = ab.shape
     x = _pixels(ab)
     bins = torch.as_tensor(bins, dtype=torch.float32, device=ab.device)
+    out = torch.full((x.shape[0],), -1, dtype=torch.long, device=ab.device)
+    step = _grid_step(bins)
+    if step is not None:
+        k = (bins / step).round().long()  # (Q, 2) grid indices
+        lo = k.min(0).values
+        table = torch.full(tuple((k.max(0).values - lo + 1).tolist()), -1, dtype=torch.long, device=ab.device)
+        table[k[:, 0] - lo[0], k[:, 1] - lo[1]] = torch.arange(len(bins), device=ab.device)
+        g = (x / step).round().long() - lo  # (P, 2)
+        inside = (g >= 0).all(1) & (g[:, 0] < table.shape[0]) & (g[:, 1] < table.shape[1])
+        out[inside] = table[g[inside, 0], g[inside, 1]]
+    todo = (out < 0).nonzero().flatten()
     sq = bins.pow(2).sum(1)[None, :]  # (1, Q)
-    out = torch.empty(x.shape[0], dtype=torch.long, device=ab.device)
-    for s in range(0, x.shape[0], chunk):
-        out[s : s + chunk] = (sq - 2 * x[s : s + chunk] @ bins.T).argmin(1)
+    for s in range(0, len(todo), chunk):
+        i = todo[s : s + chunk]
+        out[i] = (sq - 2 * x[i] @ bins.T).argmin(1)
     return out.view(N, H, W)
 
 

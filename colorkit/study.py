@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from colorkit.errors import ColorkitError
-from colorkit.evaluate import colorize_all, rebalance_reference, sample_categories
+from colorkit.evaluate import colorize_and_score, rebalance_reference, sample_categories
 from colorkit.infer import model_for_profile
 from colorkit.levin import IdealScribbler
 from colorkit.metrics import grey_image, image_parts, metric_intervals, row_from_parts, rows_from_resamples
@@ -112,12 +113,17 @@ def run_study(samples: list[tuple[str, np.ndarray]], methods: dict, size: int = 
     bins, prior, _ = rebalance_reference(trues)
     study.preds["grey"] = [grey_image(t) for t in trues]
     study.seconds["grey"] = 0.0
-    for name, col in methods.items():
-        t0 = time.perf_counter()
-        study.preds[name] = colorize_all(col, trues, size, temperature, progress)
-        study.seconds[name] = (time.perf_counter() - t0) / len(trues)
-    for name, preds in tqdm(study.preds.items(), desc="metrics", leave=False, disable=not progress):
-        study.parts[name] = image_parts(preds, trues, bins, prior, progress=False, semantic=semantic)
+
+    def score(preds):
+        return image_parts(preds, trues, bins, prior, progress=False, semantic=semantic)
+
+    study.parts["grey"] = score(study.preds["grey"])
+    parts, seconds, preds = colorize_and_score(methods, trues, score, size, temperature, progress,
+                                               keep=True)
+    study.parts.update(parts)
+    study.seconds.update(seconds)
+    study.preds.update(preds)
+    for name in tqdm(study.parts, desc="intervals", leave=False, disable=not progress):
         study.rows[name] = row_from_parts(study.parts[name])
         study.intervals[name] = metric_intervals(study.parts[name], n_resamples=n_resamples)
     return study
@@ -178,11 +184,16 @@ def frames_per_second(colorizer, size: int = 256, n: int = 30, warmup: int = 3, 
     return n / (time.perf_counter() - t0)
 
 
+_NUMERIC = re.compile(r"^[-+]?\d")  # a cell that starts with a number is right-aligned (class "n")
+
+
 def html_table(header: list[str], rows: list[list], caption: str = "") -> str:
     """A plain HTML table (class ``colorkit-table``: the report page of ``make reproduce`` copies these tables
-    from the executed notebook). Cells are escaped; floats are written as they come (format them first)."""
+    from the executed notebook). Cells are escaped; floats are written as they come (format them first); cells
+    that start with a number get class ``n`` (right-aligned on the report page)."""
     esc = html.escape
     head = "".join(f"<th>{esc(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td class='n'>{esc(str(c))}</td>" if _NUMERIC.match(str(c)) else
+                                   f"<td>{esc(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return f"<table class='colorkit-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -254,3 +254,17 @@ def test_html_tables_reach_the_report(tmp_path):
         def colorize(self, image, size=256):
             time.sleep(0.01)
     assert 20 < frames_per_second(Sleepy(), n=10, warmup=1) < 100
+
+
+def test_evaluate_levin_with_semantic_intervals(image_folder, tmp_path):
+    from colorkit.cli import main
+
+    out = tmp_path / "eval"
+    assert main(["evaluate", str(image_folder), "--models", "levin_1pct", "--size", "64", "--intervals",
+                 "--semantic", "--out", str(out)]) == 0
+    text = (out / "metrics_ci.md").read_text()
+    assert "| levin_1pct |" in text and "semantic_top1" in text
+    import csv
+    rows = {r["method"]: r for r in csv.DictReader((out / "metrics.csv").open())}
+    assert set(rows) == {"grey", "levin_1pct"} and 0 <= float(rows["levin_1pct"]["semantic_top1"]) <= 1
+    assert float(rows["levin_1pct"]["chroma_ratio"]) > 0.1  # it colours (grey's is 0)

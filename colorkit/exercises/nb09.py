@@ -13,10 +13,10 @@ FOOLED, ANSWERS = 184, 800
 WASHED, GARISH = 0.6, 1.5
 # 09.3: one method's PSNR gain over grey on 20 photos (dB), and the bootstrap that reads it
 GAINS = (1.9, -0.4, 0.8, 2.6, 0.1, -1.2, 1.4, 0.6, 3.1, -0.2, 0.9, 0.3, 1.7, -0.8, 0.5, 2.2, 0.0, 1.1, -0.5, 0.7)
-RESAMPLES, SEED = 2000, 0
+RESAMPLES, BOOT_SEED = 2000, 0
 
 
-def bootstrap_mean_interval(values=GAINS, n_resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float]:
+def bootstrap_mean_interval(values=GAINS, n_resamples: int = RESAMPLES, seed: int = BOOT_SEED) -> tuple[float, float]:
     """The percentile bootstrap 95 % interval of the mean of ``values``: ``n_resamples`` resamples with replacement
     drawn by ``np.random.default_rng(seed).integers``, the 2.5th and 97.5th percentiles of their means."""
     v = np.asarray(values, dtype=float)
@@ -78,7 +78,7 @@ def exercise_images() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return photo, out[0], out[1]
 
 
-@exercise("09.3", hint="Draw RESAMPLES resamples of the 20 gains with np.random.default_rng(SEED).integers(0, 20, "
+@exercise("09.3", hint="Draw RESAMPLES resamples of the 20 gains with np.random.default_rng(BOOT_SEED).integers(0, 20, "
                        "(RESAMPLES, 20)), take each resample's mean, and the 2.5th and 97.5th percentiles of those "
                        "means. Give (low, high, is the gain clearly above zero: True or False).")
 def _(answer):
