@@ -58,20 +58,6 @@ def sample_images(folder=None, missing_ok: bool = False) -> list[tuple[str, np.n
     return load_samples(folder if folder is not None else SAMPLES_DIR, missing_ok=missing_ok)
 
 
-def evaluate_colorizer(colorizer, samples: list[tuple[str, np.ndarray]], size: int = 256, temperature: float = 0.38,
-                       bins=None, prior=None, progress: bool = True, semantic: bool = False) -> dict:
-    """One table row: ``colorizer`` on the lightness of every sample, scored against the sample.
-
-    ``semantic=True`` adds Zhang et al.'s semantic interpretability (an ImageNet classifier's
-    agreement on the colorized image against the original; :func:`colorkit.metrics.semantic_agreement`).
-    """
-    trues = [img for _, img in samples]
-    if bins is None or prior is None:
-        bins, prior, _ = rebalance_reference(trues)
-    preds = colorize_all(colorizer, trues, size, temperature, progress)
-    return evaluate_images(preds, trues, bins=bins, prior=prior, progress=False, semantic=semantic)
-
-
 def colorize_all(colorizer, images: list[np.ndarray], size: int = 256, temperature: float = 0.38,
                  progress: bool = True) -> list[np.ndarray]:
     """``colorizer`` on the lightness of every image, with a progress bar named after it."""
