@@ -1,5 +1,5 @@
 # colorkit — every target bootstraps .venv on first use (no separate setup step).
-#   make reproduce [PROFILE=pretrained|quick|full]   run all notebooks into reports/<profile>/
+#   make reproduce [PROFILE=pretrained|quick|full] [JOBS=2]   run all notebooks into reports/<profile>/
 #   make test                                        lint + unit tests + nbval over the notebooks (+ browser tests if Chromium is installed)
 #   make lab | data | bench | student | lint | test-browser
 
@@ -32,8 +32,11 @@ $(STAMP):
 	@rm -f $(VENV)/.stamp-* && touch $@
 	@echo "environment ready: $(VENV)"
 
+# Two notebooks at a time by default (each kernel gets half the cores); JOBS=1 runs them one by one on the
+# whole machine, for timings that describe it.
+JOBS ?= 2
 reproduce: $(STAMP)
-	$(PY) -m colorkit.cli reproduce --profile $(PROFILE)
+	$(PY) -m colorkit.cli reproduce --profile $(PROFILE) --jobs $(JOBS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check colorkit tests benchmarks
@@ -44,9 +47,11 @@ test: lint test-unit test-notebooks
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests --ignore=tests/browser -p no:cacheprovider
 
+# Two notebooks at a time, one torch thread each: a notebook alone keeps two cores busy only part of the time.
+NB_JOBS ?= 2
 test-notebooks: $(STAMP)
-	COLORKIT_PROFILE=pretrained $(PY) -m pytest -q --nbval-lax --nbval-kernel-name $(KERNEL) \
-	  --nbval-cell-timeout 900 -p no:cacheprovider notebooks/
+	COLORKIT_PROFILE=pretrained OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(NB_JOBS) --dist loadfile \
+	  --nbval-lax --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900 -p no:cacheprovider notebooks/
 
 test-browser: $(STAMP)
 	$(PY) -m pytest -q tests/browser -p no:cacheprovider

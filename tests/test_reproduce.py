@@ -95,3 +95,15 @@ def test_claim_prints_holds_and_raises_only_for_the_committed_models(capsys):
     claim("one is more than two", 1 > 2, "quick")
     assert recorded()["claim: one is more than two"] is False
     assert "✗ one is more than two" in capsys.readouterr().out
+
+
+def test_two_notebooks_at_a_time_give_the_same_report(notebooks, tmp_path):
+    reports = tmp_path / "reports"
+    results = reproduce("quick", reports_dir=reports, notebooks_dir=notebooks, kernel="python3", jobs=2)
+    assert [r.name for r in results] == ["00_first", "01_broken", "02_after"]  # notebook order, not finishing order
+    assert [r.status for r in results] == ["ok", "failed", "ok"]
+    assert results[0].numbers == {"answer": 42, "profile_seen": "quick"}  # each run records into its own file
+    assert results[2].numbers == {"ran_after_failure": True}
+    assert "❌ failed" in (reports / "quick" / "index.md").read_text()
+    with pytest.raises(ColorkitError, match="jobs must be a positive integer"):
+        reproduce("quick", reports_dir=reports, notebooks_dir=notebooks, kernel="python3", jobs=0)

@@ -136,7 +136,12 @@ def write_index(results: list[NotebookResult], out_dir: Path, profile: str, tota
 
 
 def reproduce(profile: str = "pretrained", only: list[str] | None = None, reports_dir: Path = REPORTS_DIR,
-              notebooks_dir: Path = NOTEBOOKS_DIR, kernel: str = KERNEL_NAME) -> list[NotebookResult]:
+              notebooks_dir: Path = NOTEBOOKS_DIR, kernel: str = KERNEL_NAME, jobs: int = 1) -> list[NotebookResult]:
+    """Run the notebooks into ``reports_dir/profile`` and write its index pages.
+
+    ``jobs`` > 1 runs that many notebooks at a time, each kernel with ``cores // jobs`` torch threads (the
+    later, longer notebooks start first); a notebook's timings then describe that share of the machine.
+    """
     if profile not in PROFILES:
         raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     from tqdm import tqdm
@@ -151,18 +156,52 @@ def reproduce(profile: str = "pretrained", only: list[str] | None = None, report
     out_dir.mkdir(parents=True)
     results = []
     start = time.perf_counter()
-    bar = tqdm(notebooks, desc=f"reproduce [{profile}]", unit="notebook")
-    for nb in bar:
-        bar.set_postfix_str(nb.stem)
-        result = run_notebook(nb, out_dir, profile, kernel)
-        results.append(result)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ColorkitError(f"reproduce: jobs must be a positive integer, got {jobs!r}")
+
+    def report(result: NotebookResult) -> None:
         mark = "ok" if result.status == "ok" else f"FAILED — {result.error}"
-        tqdm.write(f"{nb.stem}: {mark} ({result.seconds:.1f} s)")
+        tqdm.write(f"{result.name}: {mark} ({result.seconds:.1f} s)")
+
+    if jobs == 1:
+        bar = tqdm(notebooks, desc=f"reproduce [{profile}]", unit="notebook")
+        for nb in bar:
+            bar.set_postfix_str(nb.stem)
+            results.append(run_notebook(nb, out_dir, profile, kernel))
+            report(results[-1])
+    else:
+        results = _run_parallel(notebooks, out_dir, profile, kernel, jobs, report)
     total = time.perf_counter() - start
     index = write_index(results, out_dir, profile, total)
     write_html_report(results, out_dir, profile, total, reports_dir)
     print(f"report: {index}, {reports_dir / 'index.html'}")
     return results
+
+
+def _run_parallel(notebooks: list[Path], out_dir: Path, profile: str, kernel: str, jobs: int, report) -> list:
+    """``jobs`` notebooks at a time in worker processes; results in notebook order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    saved = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = threads  # the kernels inherit it: torch's thread count
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(run_notebook, nb, out_dir, profile, kernel): nb for nb in reversed(notebooks)}
+            done = {}
+            for fut in tqdm(as_completed(futures), total=len(futures), desc=f"reproduce [{profile}] x{jobs}",
+                            unit="notebook"):
+                done[futures[fut]] = fut.result()
+                report(done[futures[fut]])
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
+    return [done[nb] for nb in notebooks]
 
 
 def write_html_report(results: list[NotebookResult], out_dir: Path, profile: str, total_seconds: float,
@@ -196,10 +235,12 @@ def add_cli(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="*",
                         help="run only notebooks whose name starts with these prefixes (e.g. 00 01)")
     parser.add_argument("--kernel", default=KERNEL_NAME, help="Jupyter kernel name (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks run at a time, each with cores / jobs torch threads (default: %(default)s)")
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    results = reproduce(args.profile, args.only, kernel=args.kernel)
+    results = reproduce(args.profile, args.only, kernel=args.kernel, jobs=args.jobs)
     failed = [r.name for r in results if r.status != "ok"]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
