@@ -34,7 +34,7 @@ h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; } 
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } th { background: #f2f2f2; }
 td:first-child, th:first-child { text-align: left; } caption { font-weight: bold; text-align: left; padding: 4px 0; }
-table.colorkit-table td { text-align: left; } table.colorkit-table td.n { text-align: right; }
+table.colorkit-table td, table.colorkit-table th { text-align: left; } table.colorkit-table td.n { text-align: right; }
 .ok { color: #1a7a2a; } .failed { color: #b02020; font-weight: bold; }
 .figs img { max-width: 100%; border: 1px solid #ddd; margin: 4px 0; }
 .claims li { margin: 2px 0; } .meta { color: #555; }
