@@ -8,7 +8,6 @@ means over images. :func:`grey_baseline` is the reference row a table starts wit
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import OrderedDict
 
 import numpy as np
@@ -20,7 +19,6 @@ from colorkit.errors import ColorkitError
 from colorkit.metrics.pixels import (
     _chroma_hue,
     ab_error_histogram,
-    auc_from_histogram,
     colorfulness,
     false_colour_counts,
     psnr,
@@ -107,24 +105,12 @@ def image_parts(preds, trues, bins=None, prior=None, max_threshold: int = 150, p
 
 def row_from_parts(parts: dict, idx=None) -> dict:
     """The metric row of the images ``idx`` (indices, repeats allowed; default all) of :func:`image_parts`:
-    means over images for PSNR, SSIM and colourfulness, pooled pixel counts for the rest."""
+    means over images for PSNR, SSIM and colourfulness, pooled pixel counts for the rest
+    (:func:`rows_from_resamples` with one resample)."""
     idx = np.arange(len(parts["psnr"])) if idx is None else np.asarray(idx, dtype=np.int64)
-
-    def total(key):
-        return float(parts[key][idx].sum())
-
-    row = {"psnr": float(parts["psnr"][idx].mean()), "ssim": float(parts["ssim"][idx].mean()),
-           "auc": auc_from_histogram(parts["hist"][idx].sum(axis=0))}
-    if parts["hist_rebal"] is not None:
-        row["auc_rebal"] = auc_from_histogram(parts["hist_rebal"][idx].sum(axis=0))
-    row["colorfulness"] = float(parts["colorfulness"][idx].mean())
-    row["chroma_ratio"] = total("chroma_pred") / total("chroma_true") if total("chroma_true") > 0 else math.nan
-    row["false_colour"] = total("false_hits") / total("false_total") if total("false_total") else math.nan
-    row["vivid_hue"] = total("vivid_hits") / total("vivid_total") if total("vivid_total") else math.nan
-    for key in ("semantic_top1", "semantic_top5"):
-        if key in parts:
-            row[key] = float(parts[key][idx].mean())
-    return row
+    if parts["hist"][idx].sum() <= 0:
+        raise ColorkitError("auc_ab: no pixels (or all weights zero)")
+    return {k: float(v[0]) for k, v in rows_from_resamples(parts, idx[None]).items()}
 
 
 def rows_from_resamples(parts: dict, idx: np.ndarray) -> dict[str, np.ndarray]:
