@@ -27,7 +27,8 @@ from colorkit.errors import ColorkitError
 from colorkit.evaluate import colorize_and_score, rebalance_reference, sample_categories
 from colorkit.infer import model_for_profile
 from colorkit.levin import IdealScribbler
-from colorkit.metrics import grey_image, image_parts, metric_intervals, row_from_parts, rows_from_resamples
+from colorkit.metrics import grey_image, image_parts, metric_intervals, row_from_parts
+from colorkit.metrics import paired_difference as metrics_paired_difference
 
 
 @dataclass(frozen=True)
@@ -160,15 +161,9 @@ def interval_excludes(study: Study, a: str, b: str, metric: str) -> bool:
 
 
 def paired_difference(study: Study, a: str, b: str, metric: str, n_resamples: int = 2000) -> tuple[float, float, float]:
-    """``metric`` of ``a`` minus that of ``b`` on the same photos, with a bootstrap 95 % interval that resamples the
-    photos once for both (a paired comparison: the photos' own difficulty cancels). Returns (difference, low, high)."""
-    from colorkit.metrics.stats import bootstrap_interval
-
-    pa, pb = study.parts[a], study.parts[b]
-    low, high = bootstrap_interval(
-        len(study.names), lambda idx: rows_from_resamples(pa, idx)[metric] - rows_from_resamples(pb, idx)[metric],
-        n_resamples=n_resamples, vectorized=True)
-    return row_from_parts(pa)[metric] - row_from_parts(pb)[metric], float(low), float(high)
+    """``metric`` of ``a`` minus that of ``b`` on the study's photos, with a paired bootstrap 95 % interval
+    (:func:`colorkit.metrics.paired_difference`). Returns (difference, low, high)."""
+    return metrics_paired_difference(study.parts[a], study.parts[b], metric, n_resamples=n_resamples)
 
 
 def frames_per_second(colorizer, size: int = 256, n: int = 30, warmup: int = 3, seed: int = 0) -> float:

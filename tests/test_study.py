@@ -189,6 +189,18 @@ def test_run_study_scores_every_method_with_intervals(small_study):
     assert st.originals["chroma_ratio"] == pytest.approx(1.0) and st.categories["astronaut"] == "people"
 
 
+def test_paired_difference_on_parts(small_study):
+    from colorkit.metrics import paired_difference
+
+    st = small_study
+    assert paired_difference(st.parts["half"], st.parts["half"], "psnr", n_resamples=200) == (0.0, 0.0, 0.0)
+    d, lo, hi = paired_difference(st.parts["grey"], st.parts["half"], "chroma_ratio", n_resamples=200)
+    assert d == pytest.approx(st.rows["grey"]["chroma_ratio"] - st.rows["half"]["chroma_ratio"]) and lo <= d <= hi < 0
+    fewer = {k: (v[:5] if isinstance(v, np.ndarray) else v) for k, v in st.parts["half"].items()}
+    with pytest.raises(ColorkitError, match="same photos"):
+        paired_difference(fewer, st.parts["grey"], "psnr")
+
+
 def test_vectorized_intervals_equal_one_resample_at_a_time(small_study):
     from colorkit.metrics import metric_intervals, row_from_parts
 

@@ -55,6 +55,7 @@ from colorkit.metrics.suite import (
     grey_image,
     image_parts,
     metric_intervals,
+    paired_difference,
     row_from_parts,
     rows_from_resamples,
 )
@@ -62,8 +63,8 @@ from colorkit.metrics.table import COLUMN_TITLES, metric_table, write_table
 from colorkit.metrics.temporal import cdc, channel_histograms, js_curve, js_divergence
 
 __all__ = [
-    "COLUMN_TITLES", "bootstrap_interval", "cdc", "image_parts", "metric_intervals", "row_from_parts",
-    "rows_from_resamples", "wilson_interval", "channel_histograms", "js_curve", "js_divergence",
+    "COLUMN_TITLES", "bootstrap_interval", "cdc", "image_parts", "metric_intervals", "paired_difference",
+    "row_from_parts", "rows_from_resamples", "wilson_interval", "channel_histograms", "js_curve", "js_divergence",
     "ab_error_histogram", "auc_ab", "auc_from_histogram", "chroma_ratio", "colorfulness", "evaluate_images",
     "false_colour_rate", "grey_baseline", "grey_image", "metric_table", "psnr", "rebalanced_pixel_weights",
     "semantic_agreement", "ssim", "vivid_hue_accuracy", "write_table",

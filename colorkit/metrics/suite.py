@@ -163,6 +163,21 @@ def metric_intervals(parts: dict, n_resamples: int = 2000, level: float = 0.95, 
     return {k: (float(lo), float(hi)) for k, lo, hi in zip(keys, low, high)}
 
 
+def paired_difference(parts_a: dict, parts_b: dict, metric: str, n_resamples: int = 2000,
+                      level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """``metric`` of A minus that of B, two methods scored on the same photos (their :func:`image_parts`), with a
+    bootstrap ``level`` interval that resamples the photos once for both: a paired comparison, in which the
+    photos' own difficulty cancels. Returns (difference, low, high)."""
+    n = len(parts_a["psnr"])
+    if len(parts_b["psnr"]) != n:
+        raise ColorkitError(f"paired_difference: the two methods were scored on {n} and {len(parts_b['psnr'])} photos; "
+                            "a paired comparison needs the same photos")
+    low, high = bootstrap_interval(
+        n, lambda idx: rows_from_resamples(parts_a, idx)[metric] - rows_from_resamples(parts_b, idx)[metric],
+        n_resamples=n_resamples, level=level, seed=seed, vectorized=True)
+    return row_from_parts(parts_a)[metric] - row_from_parts(parts_b)[metric], float(low), float(high)
+
+
 def evaluate_images(preds, trues, bins=None, prior=None, max_threshold: int = 150, progress: bool = True,
                     semantic: bool = False) -> dict:
     """All metrics for lists of (prediction, truth) uint8 RGB images (H, W, 3), one row of a table.
