@@ -44,11 +44,12 @@ lint: $(STAMP)
 test: lint test-unit test-notebooks
 	@$(MAKE) --no-print-directory test-browser-if-available
 
+# Tests run on two workers (NB_JOBS), one torch thread each; a test file (or notebook) stays on one worker.
+NB_JOBS ?= 2
 test-unit: $(STAMP)
-	$(PY) -m pytest -q tests --ignore=tests/browser -p no:cacheprovider
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(NB_JOBS) --dist loadfile tests --ignore=tests/browser -p no:cacheprovider
 
 # Two notebooks at a time, one torch thread each: a notebook alone keeps two cores busy only part of the time.
-NB_JOBS ?= 2
 test-notebooks: $(STAMP)
 	COLORKIT_PROFILE=pretrained OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(NB_JOBS) --dist loadfile \
 	  --nbval-lax --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900 -p no:cacheprovider notebooks/
