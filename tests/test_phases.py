@@ -178,6 +178,44 @@ def test_freeze_keeps_a_submodule_fixed_for_a_phase(photos, tmp_path):
         T.train(T.merge(cfg, {"phases": {"decoder": {"freeze": ["judge.body"]}}}), "quick", out=tmp_path / "y", **kw)
 
 
+def curriculum(**over) -> dict:
+    """Supervised, two phases: 24 px crops, then 32 px crops of larger windows (a crop-size curriculum)."""
+    cfg = nogan(method="supervised", data={"size": 24, "min_crop": 24, "max_crop": 48})
+    cfg.pop("nets")
+    cfg["phases"] = {"small": {"steps": 3}, "large": {"steps": 3, "data": {"size": 32, "min_crop": 32, "max_crop": 64}}}
+    return T.merge(cfg, over)
+
+
+@pytest.mark.parametrize("stop", [2, 3, 4])  # inside the first phase, at the boundary, inside the second
+def test_a_phase_may_change_the_crops_and_resume_stays_exact(photos, tmp_path, monkeypatch, stop):
+    sizes = []
+    real = methods.Supervised.step
+
+    def spy(self, batch, nets, ctx):
+        sizes.append((ctx.phase["name"], tuple(batch["L"].shape[-2:])))
+        return real(self, batch, nets, ctx)
+
+    monkeypatch.setattr(methods.Supervised, "step", spy)
+    cfg = T.load_config(curriculum(), "quick")
+    assert "data" not in cfg["phases"][0] and cfg["phases"][1]["data"]["size"] == 32
+    kw = dict(data=photos, device="cpu", progress=False)
+    full = checkpoint.load(T.train(curriculum(), "quick", out=tmp_path / "a", **kw))
+    assert sizes == [("small", (24, 24))] * 3 + [("large", (32, 32))] * 3
+    sizes.clear()
+    T.train(curriculum(), "quick", out=tmp_path / "b", stop_at=stop, **kw)
+    resumed = checkpoint.load(T.train(curriculum(), "quick", out=tmp_path / "b", resume=True, **kw))
+    assert sizes == [("small", (24, 24))] * 3 + [("large", (32, 32))] * 3  # each phase on its own crops
+    assert [r.get("loss") for r in T.read_log(resumed)] == [r.get("loss") for r in T.read_log(full)]
+    same_state(full, resumed)
+
+
+def test_a_phase_changes_only_crop_sizes():
+    with pytest.raises(ColorkitError, match="data may only set"):
+        T.load_config(curriculum(phases={"large": {"data": {"source": "samples"}}}), "quick")
+    with pytest.raises(ColorkitError, match="min_crop <= max_crop"):
+        T.load_config(curriculum(phases={"large": {"data": {"min_crop": 80}}}), "quick")
+
+
 def test_bad_phase_configs_give_clear_errors():
     with pytest.raises(ColorkitError, match="needs networks \\['critic'\\]"):
         T.load_config(nogan(nets={"critic": None}) | {"nets": {}}, "quick")

@@ -27,6 +27,9 @@ optimiser section holds ``lr``, ``betas``, ``weight_decay``, ``grad_clip`` and
 a ``schedule`` (over the config's ``schedule``), each restarting with its phase;
 ``keep_every`` and ``eval_every`` (over ``train.keep_every`` and ``eval.every``)
 keep and score snapshots in that phase only (NoGAN: often in its GAN phase).
+A phase may also change the crops (``data``: ``size``, ``min_crop``,
+``max_crop``), e.g. a curriculum that ends at the working size; the photos and
+the position in the stream stay the same.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ DEFAULTS: dict = {
     "budgets": {},
 }
 TRAIN_PROFILES = ("quick", "full")
-PHASE_KEYS = {"method", "steps", "trainable", "freeze", "loss", "optims", "keep_every", "eval_every"}
+PHASE_KEYS = {"method", "steps", "trainable", "freeze", "loss", "optims", "keep_every", "eval_every", "data"}
+PHASE_DATA_KEYS = {"size", "min_crop", "max_crop"}  # what a phase may change in ``data``
 
 
 def merge(base: dict, over: dict | None) -> dict:
@@ -196,7 +200,17 @@ def expand_phases(cfg: dict) -> list[dict]:
             if not isinstance(every[key], int) or every[key] < 0:
                 raise ColorkitError(f"config {name}: phase {pname!r}: {key} must be 0 (off) or a positive integer, "
                                     f"got {every[key]!r}")
+        crops = p.get("data") or {}
+        if not isinstance(crops, dict) or set(crops) - PHASE_DATA_KEYS:
+            raise ColorkitError(f"config {name}: phase {pname!r}: data may only set {sorted(PHASE_DATA_KEYS)}, "
+                                f"got {crops!r}")
+        data = merge(cfg["data"], crops)
+        if not all(isinstance(data[k], int) and data[k] > 0 for k in PHASE_DATA_KEYS) \
+                or not data["min_crop"] <= data["max_crop"]:
+            raise ColorkitError(f"config {name}: phase {pname!r}: crop sizes must be positive integers with "
+                                f"min_crop <= max_crop, got {({k: data[k] for k in sorted(PHASE_DATA_KEYS)})}")
         out.append({"name": str(pname), "method": method, "steps": steps, "trainable": trainable,
+                    **({"data": data} if crops else {}),  # only a phase that changes the crops carries its own
                     "freeze": list(p.get("freeze") or []), "loss": merge(cfg["loss"], p.get("loss")),
                     "optims": optims, **every})
     return out

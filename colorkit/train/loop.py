@@ -153,6 +153,7 @@ class Run:
         self.params = {name: sum(p.numel() for p in m.parameters()) for name, m in self.raw.items()}
         self.own = learnable(self.raw)
         # data
+        self.paths = None  # (train, validation) photo paths when the run cuts its own crops
         if isinstance(data, Dataset):
             self.manifest = str(getattr(data, "manifest_hash", "dataset"))
             self.train_set, self.val_set = data, None
@@ -160,8 +161,8 @@ class Run:
             train_paths, val_paths, self.manifest, where = photo_lists(cfg, data)
             if progress and world.main:
                 print(f"{cfg['name']}: {len(train_paths)} training and {len(val_paths)} validation photos from {where}")
-            first = methods.get(cfg["phases"][ck["phase_index"] if ck else 0]["method"], cfg)
-            self.train_set, self.val_set = first.datasets(cfg, train_paths, val_paths)
+            self.paths = (train_paths, val_paths)
+            self.use_data(cfg["phases"][ck["phase_index"] if ck else 0])
         # where we start
         self.ck, self.phase_i, self.phase_done, self.drawn = ck, 0, 0, 0
         self.wall0, self.log, self.evals = 0.0, [], {}
@@ -173,11 +174,23 @@ class Run:
             if ck.get("manifest_hash") != self.manifest and world.main:
                 print(f"warning: the data changed since the checkpoint ({ck.get('manifest_hash')} -> {self.manifest})")
         self.step = sum(p["steps"] for p in cfg["phases"][: self.phase_i]) + self.phase_done
-        self.batches = iter(stream_loader(self.train_set, cfg["seed"], t["batch"], self.drawn * t["batch"], world.rank,
-                                          world.size, int(cfg["data"]["workers"]), dev.type == "cuda"))
+        self.batches = self.stream()
         if ck is not None:  # after the loader drew its base seed, so the saved RNG stream continues exactly
             set_rng_state(ck["rng"])
         self.t0 = time.perf_counter()
+
+    def use_data(self, phase: dict) -> None:
+        """Build the train and validation crops of ``phase``'s ``data`` (a phase may change the crop sizes)."""
+        self.data_now = phase.get("data", self.cfg["data"])
+        method = methods.get(phase["method"], self.cfg)
+        self.train_set, self.val_set = method.datasets({**self.cfg, "data": self.data_now}, *self.paths)
+
+    def stream(self):
+        """The training batches from the current stream position on (a pure function of seed and position)."""
+        t = self.cfg["train"]
+        return iter(stream_loader(self.train_set, self.cfg["seed"], t["batch"], self.drawn * t["batch"],
+                                  self.world.rank, self.world.size, int(self.cfg["data"]["workers"]),
+                                  self.dev.type == "cuda"))
 
     def draw(self) -> dict:
         """The next batch of the stream on the device (counted in ``drawn``)."""
@@ -190,6 +203,9 @@ class Run:
         """(phase, method, wrapped networks, context) for phase ``phase_i``, optimisers restored when resuming."""
         phase = self.cfg["phases"][self.phase_i]
         method = methods.get(phase["method"], self.cfg)
+        if self.paths is not None and phase.get("data", self.cfg["data"]) != self.data_now:  # new crop sizes
+            self.use_data(phase)
+            self.batches = self.stream()
         set_modes(self.raw, phase, self.own)
         nets = {n: (distributed.wrap(m, self.world, self.dev) if n in phase["trainable"] else m)
                 for n, m in self.raw.items()}
