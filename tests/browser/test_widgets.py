@@ -206,9 +206,11 @@ def needs(*markers):
     return keep
 
 
-# 04: the imports, the bins, the models, the photo and its model (col), the widget
-WIDGET_CELLS_04 = needs("from colorkit.infer import", "bins = quantize.gamut_bins()", "model_for_profile(",
-                        "probs = col.predict_distribution(photo", "temperature_explorer(")
+# 04: the imports, the bins, the models, the photo and its model (col), the widget. The models cell is named by its
+# whole assignment: later sections load further models in cells that also need the evaluation photos.
+WIDGET_CELLS_04 = needs("from colorkit.infer import", "bins = quantize.gamut_bins()",
+                        "models = {name: model_for_profile(", "probs = col.predict_distribution(photo",
+                        "temperature_explorer(")
 # 05: the imports and photos, the photo, the models and col, the widget
 WIDGET_CELLS_05 = needs("from colorkit.infer import", "img = samples[PHOTO]", "model_for_profile(",
                         "temperature_explorer(col")
