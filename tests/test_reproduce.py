@@ -107,3 +107,33 @@ def test_two_notebooks_at_a_time_give_the_same_report(notebooks, tmp_path):
     assert "❌ failed" in (reports / "quick" / "index.md").read_text()
     with pytest.raises(ColorkitError, match="jobs must be a positive integer"):
         reproduce("quick", reports_dir=reports, notebooks_dir=notebooks, kernel="python3", jobs=0)
+
+
+def _timed(path, seconds):
+    """A notebook whose code cells carry Jupyter's timing metadata, ``seconds`` per cell."""
+    nb = nbformat.v4.new_notebook()
+    for i, s in enumerate(seconds):
+        cell = nbformat.v4.new_code_cell(f"x = {i}")
+        cell.metadata["execution"] = {"iopub.execute_input": f"2026-01-01T00:{i:02d}:00.000000Z",
+                                      "shell.execute_reply": f"2026-01-01T00:{i:02d}:{s:06.3f}Z"}
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_parallel_workers_take_the_longest_recorded_notebooks_first(tmp_path):
+    from colorkit.course.reproduce import longest_first, recorded_seconds
+
+    short = _timed(tmp_path / "00_short.ipynb", [1.5, 2.0])
+    long = _timed(tmp_path / "01_long.ipynb", [30.0, 12.25])
+    middle = _timed(tmp_path / "02_middle.ipynb", [20.0])
+    untimed_a, untimed_b = tmp_path / "03_a.ipynb", tmp_path / "04_b.ipynb"
+    _nb(untimed_a, ["x = 1"])
+    _nb(untimed_b, ["x = 2"])
+    broken = tmp_path / "05_broken.ipynb"
+    broken.write_text("not json")
+    assert recorded_seconds(short) == pytest.approx(3.5) and recorded_seconds(long) == pytest.approx(42.25)
+    assert recorded_seconds(untimed_a) == 0 and recorded_seconds(broken) == 0
+    order = longest_first([short, long, middle, untimed_a, untimed_b, broken])
+    assert order == [long, middle, short, broken, untimed_b, untimed_a]  # no timings: later notebooks first
+

@@ -140,7 +140,8 @@ def reproduce(profile: str = "pretrained", only: list[str] | None = None, report
     """Run the notebooks into ``reports_dir/profile`` and write its index pages.
 
     ``jobs`` > 1 runs that many notebooks at a time, each kernel with ``cores // jobs`` torch threads (the
-    later, longer notebooks start first); a notebook's timings then describe that share of the machine.
+    notebooks whose committed outputs took longest start first); a notebook's timings then describe that share of
+    the machine.
     """
     if profile not in PROFILES:
         raise ColorkitError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -178,8 +179,41 @@ def reproduce(profile: str = "pretrained", only: list[str] | None = None, report
     return results
 
 
+def recorded_seconds(notebook: Path) -> float:
+    """The seconds a notebook's code cells took when it was last executed and saved, from the timing metadata
+    (``execution``: ``iopub.execute_input`` .. ``shell.execute_reply``) that Jupyter and nbclient write; 0 when
+    it holds none (a notebook saved without outputs) or cannot be read."""
+    from datetime import datetime
+
+    import nbformat
+
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception:  # an unreadable notebook fails when it runs, with its own message
+        return 0.0
+    total = 0.0
+    for cell in nb.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        try:
+            start, end = (datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                          for k in ("iopub.execute_input", "shell.execute_reply"))
+        except (KeyError, TypeError, ValueError):
+            continue
+        total += max(0.0, (end - start).total_seconds())
+    return total
+
+
+def longest_first(notebooks: list[Path]) -> list[Path]:
+    """The order in which parallel workers take the notebooks: longest recorded run first (a long notebook left
+    for last would run alone on one worker while the other idles); ties, and notebooks with no timings, later
+    notebooks first."""
+    position = {nb: i for i, nb in enumerate(notebooks)}
+    return sorted(notebooks, key=lambda nb: (recorded_seconds(nb), position[nb]), reverse=True)
+
+
 def _run_parallel(notebooks: list[Path], out_dir: Path, profile: str, kernel: str, jobs: int, report) -> list:
-    """``jobs`` notebooks at a time in worker processes; results in notebook order."""
+    """``jobs`` notebooks at a time in worker processes, longest first (:func:`longest_first`); results in
+    notebook order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -190,7 +224,7 @@ def _run_parallel(notebooks: list[Path], out_dir: Path, profile: str, kernel: st
     os.environ["OMP_NUM_THREADS"] = threads  # the kernels inherit it: torch's thread count
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_notebook, nb, out_dir, profile, kernel): nb for nb in reversed(notebooks)}
+            futures = {pool.submit(run_notebook, nb, out_dir, profile, kernel): nb for nb in longest_first(notebooks)}
             done = {}
             for fut in tqdm(as_completed(futures), total=len(futures), desc=f"reproduce [{profile}] x{jobs}",
                             unit="notebook"):
