@@ -18,14 +18,14 @@ import pytest
 from colorkit.paths import NOTEBOOKS_DIR, REPO_ROOT
 
 
-def _widget_tests():
-    spec = importlib.util.spec_from_file_location("_widget_tests", REPO_ROOT / "tests" / "browser" / "test_widgets.py")
+def _browser_module(name: str):
+    spec = importlib.util.spec_from_file_location(f"_browser_{name}", REPO_ROOT / "tests" / "browser" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-WIDGETS = _widget_tests()
+WIDGETS, BROWSER = _browser_module("test_widgets"), _browser_module("conftest")
 REDUCED = [(getattr(WIDGETS, f"NB{n}"), getattr(WIDGETS, f"WIDGET_CELLS_{n}"))
            for n in ("04", "05", "07", "08") if hasattr(WIDGETS, f"WIDGET_CELLS_{n}")]
 
@@ -33,10 +33,8 @@ REDUCED = [(getattr(WIDGETS, f"NB{n}"), getattr(WIDGETS, f"WIDGET_CELLS_{n}"))
 def undefined_names(src: Path, keep, tmp_path: Path) -> str:
     """ruff's F821 report ("" when clean) on notebook ``src`` reduced to its markdown and the code cells ``keep``
     accepts."""
-    nb = nbformat.read(src, as_version=4)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or keep(c)]
     out = tmp_path / src.name
-    nbformat.write(nb, out)
+    nbformat.write(BROWSER.keep_cells(nbformat.read(src, as_version=4), keep), out)
     run = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "F821",
                           "--output-format", "concise", str(out)], capture_output=True, text=True)
     assert run.returncode in (0, 1), run.stderr

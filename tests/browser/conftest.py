@@ -58,6 +58,12 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT = 60.0
+
+
+def keep_cells(nb, keep):
+    """``nb`` reduced to its markdown cells and the code cells ``keep(cell)`` accepts (a widget test's notebook)."""
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or keep(c)]
+    return nb
 KERNEL_START_TIMEOUT = 60.0
 # A Python file every kernel runs first (IPython startup file in the server's temporary IPYTHONDIR):
 # used to break a widget on purpose and see the tests fail, e.g.
@@ -472,9 +478,7 @@ class Lab:
         if keep is None:
             shutil.copyfile(src, self.root / name)
         else:
-            nb = nbformat.read(src, as_version=4)
-            nb.cells = [c for c in nb.cells if c.cell_type != "code" or keep(c)]
-            nbformat.write(nb, self.root / name)
+            nbformat.write(keep_cells(nbformat.read(src, as_version=4), keep), self.root / name)
         self.open(name, timeout=timeout)
 
     def dismiss_toasts(self) -> list[str]:
